@@ -1,0 +1,35 @@
+// ser/device.hpp — which processor runs the work. Never crashes for a missing GPU or driver.
+#pragma once
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+
+namespace ser {
+
+enum class Device { cpu, cuda };
+enum class DeviceRequest { automatic, cpu, cuda };
+
+DeviceRequest parse_device_request(const std::string&);  // "auto" | "cpu" | "cuda"
+std::string to_string(Device);
+
+struct CudaProbe {
+  bool built_with_cuda = false;  // compiled with the CUDA kernels
+  bool usable = false;           // a device answered and can run our kernels
+  std::string reason;            // why not usable (no driver, no device, too old ...)
+  std::string name;              // device name when usable
+  int compute_major = 0, compute_minor = 0;
+  std::size_t total_memory = 0;  // bytes
+  int driver_version = 0, runtime_version = 0;
+};
+
+// Asks the CUDA runtime once (cached); never throws.
+const CudaProbe& probe_cuda();
+
+// auto: CUDA when usable, else CPU with a one-line notice on `notice`.
+// cuda: throws ser::Error with the probe's reason when no usable GPU is present.
+Device select_device(DeviceRequest request, std::ostream& notice);
+
+// One line describing the host CPU (model name, cores) for benchmark records.
+std::string cpu_description();
+
+}  // namespace ser

@@ -1,0 +1,79 @@
+// Writes the feature cache: everything to PATH.tmp-PID, then one rename, so an interrupted or
+// failed run never leaves a file at PATH that looks like a cache.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "cache/h5_handles.hpp"
+#include "ser/cache.hpp"
+#include "ser/prosody.hpp"
+
+namespace ser {
+
+CacheWriter::CacheWriter(std::string path, FeatureConfig config, std::string corpus, std::string frontend,
+                         std::vector<std::string> class_names)
+    : path_(std::move(path)) {
+  cache_.config = std::move(config);
+  cache_.corpus = std::move(corpus);
+  cache_.frontend = std::move(frontend);
+  cache_.class_names = std::move(class_names);
+  cache_.prosody_names = prosody_names();
+  cache_.functional_names = functional_names();
+  cache_.offsets = {0};
+}
+
+void CacheWriter::add(const std::string& rel_path, const std::string& speaker, int label, const UtteranceFeatures& f) {
+  const std::size_t n_mels = cache_.config.logmel.n_mels, n_pros = cache_.prosody_names.size();
+  if (f.logmel.size() != static_cast<std::size_t>(f.n_frames) * n_mels ||
+      f.prosody.size() != static_cast<std::size_t>(f.n_frames) * n_pros ||
+      f.functionals.size() != cache_.functional_names.size())
+    throw Error("cache " + path_ + ": features of " + rel_path + " have inconsistent sizes");
+  if (label < 0 || label >= static_cast<int>(cache_.class_names.size()))
+    throw Error("cache " + path_ + ": label " + std::to_string(label) + " of " + rel_path + " is out of range");
+  cache_.logmel.insert(cache_.logmel.end(), f.logmel.begin(), f.logmel.end());
+  cache_.prosody.insert(cache_.prosody.end(), f.prosody.begin(), f.prosody.end());
+  cache_.functionals.insert(cache_.functionals.end(), f.functionals.begin(), f.functionals.end());
+  cache_.offsets.push_back(cache_.offsets.back() + f.n_frames);
+  cache_.labels.push_back(label);
+  cache_.speakers.push_back(speaker);
+  cache_.paths.push_back(rel_path);
+}
+
+void CacheWriter::commit() {
+  if (cache_.n_utterances() == 0) throw Error(path_ + ": no utterances to write; the cache was not created");
+  h5::quiet_errors();
+  const std::string tmp = path_ + ".tmp-" + std::to_string(::getpid());
+  try {
+    {
+      h5::Handle file = h5::check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, tmp,
+                                  "creating the cache file");
+      const hid_t f = file.get();
+      const hsize_t frames = static_cast<hsize_t>(cache_.total_frames());
+      const hsize_t utts = cache_.n_utterances();
+      h5::write_f32(f, tmp, "logmel", cache_.logmel, {frames, static_cast<hsize_t>(cache_.n_mels())});
+      h5::write_i64(f, tmp, "offsets", cache_.offsets);
+      h5::write_f32(f, tmp, "prosody", cache_.prosody, {frames, cache_.prosody_names.size()});
+      h5::write_f32(f, tmp, "functionals", cache_.functionals, {utts, cache_.functional_names.size()});
+      h5::write_i32(f, tmp, "labels", cache_.labels);
+      h5::write_strings(f, tmp, "speakers", cache_.speakers);
+      h5::write_strings(f, tmp, "paths", cache_.paths);
+      h5::write_attr_string(f, tmp, "format", "ser-feature-cache");
+      h5::write_attr_int(f, tmp, "format_version", kCacheFormatVersion);
+      h5::write_attr_string(f, tmp, "feature_config", cache_.config.to_json());
+      h5::write_attr_strings(f, tmp, "class_names", cache_.class_names);
+      h5::write_attr_strings(f, tmp, "prosody_names", cache_.prosody_names);
+      h5::write_attr_strings(f, tmp, "functional_names", cache_.functional_names);
+      h5::write_attr_string(f, tmp, "corpus", cache_.corpus);
+      h5::write_attr_string(f, tmp, "frontend", cache_.frontend);
+      h5::write_attr_string(f, tmp, "ser_version", SER_VERSION);
+      h5::check(H5Fflush(f, H5F_SCOPE_GLOBAL), tmp, "flushing the cache file");
+    }  // closed here, before the rename
+    std::filesystem::rename(tmp, path_);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace ser

@@ -1,0 +1,70 @@
+// RAII handles and checked helpers over the HDF5 C API, used by the cache and checkpoints.
+// Every failing call becomes a ser::Error naming the file and what was being done.
+#pragma once
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ser/error.hpp"
+
+namespace ser::h5 {
+
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Handle(Handle&& o) noexcept : id_(o.id_), closer_(o.closer_) { o.id_ = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = o.id_;
+      closer_ = o.closer_;
+      o.id_ = H5I_INVALID_HID;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+  hid_t get() const { return id_; }
+  void reset() {
+    if (id_ >= 0 && closer_) closer_(id_);
+    id_ = H5I_INVALID_HID;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer closer_ = nullptr;
+};
+
+// Silences HDF5's own error printing once; ser reports errors itself.
+void quiet_errors();
+
+Handle check(hid_t id, Handle::Closer closer, const std::string& file, const std::string& what);
+void check(herr_t status, const std::string& file, const std::string& what);
+
+// Writers (chunked + shuffle + deflate for the numeric datasets).
+void write_f32(hid_t file, const std::string& path, const std::string& name, const std::vector<float>& data,
+               std::vector<hsize_t> dims);
+void write_i64(hid_t file, const std::string& path, const std::string& name, const std::vector<std::int64_t>& data);
+void write_i32(hid_t file, const std::string& path, const std::string& name, const std::vector<std::int32_t>& data);
+void write_strings(hid_t file, const std::string& path, const std::string& name, const std::vector<std::string>& data);
+void write_attr_string(hid_t obj, const std::string& path, const std::string& name, const std::string& value);
+void write_attr_strings(hid_t obj, const std::string& path, const std::string& name, const std::vector<std::string>& v);
+void write_attr_int(hid_t obj, const std::string& path, const std::string& name, std::int64_t value);
+
+// Readers: throw naming the file and dataset when it is missing or has the wrong type/rank.
+std::vector<hsize_t> dataset_dims(hid_t file, const std::string& path, const std::string& name);
+std::vector<float> read_f32(hid_t file, const std::string& path, const std::string& name, std::vector<hsize_t>* dims);
+std::vector<std::int64_t> read_i64(hid_t file, const std::string& path, const std::string& name);
+std::vector<std::int32_t> read_i32(hid_t file, const std::string& path, const std::string& name);
+std::vector<std::string> read_strings(hid_t file, const std::string& path, const std::string& name);
+std::string read_attr_string(hid_t obj, const std::string& path, const std::string& name);
+std::vector<std::string> read_attr_strings(hid_t obj, const std::string& path, const std::string& name);
+std::int64_t read_attr_int(hid_t obj, const std::string& path, const std::string& name);
+bool has_attr(hid_t obj, const std::string& name);
+
+}  // namespace ser::h5

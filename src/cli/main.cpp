@@ -1,0 +1,31 @@
+// ser — speech emotion recognition: one executable, one subcommand per job.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "ser/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ser " SER_VERSION " — speech emotion recognition: features, training and evaluation on CPU and CUDA"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ser " SER_VERSION);
+  ser::cli::register_demo(app);
+  ser::cli::register_features(app);
+  ser::cli::register_inspect(app);
+  ser::cli::register_corpus(app);
+  ser::cli::register_bench(app);
+  ser::cli::register_device(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const ser::Error& e) {
+    std::cerr << "ser: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "ser: unexpected error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

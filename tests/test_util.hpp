@@ -1,0 +1,46 @@
+// tests/test_util.hpp — shared helpers: temporary folders, GPU presence, Emo-DB location, CLI runs.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ser/device.hpp"
+
+namespace ser::test {
+
+// A fresh folder under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Emo-DB folder (../shared/data/emodb beside the checkout, or $SER_EMODB); "" when absent.
+std::string emodb_dir();
+
+#define SER_SKIP_WITHOUT_GPU()                                                   \
+  do {                                                                           \
+    if (!::ser::probe_cuda().usable) GTEST_SKIP() << "no usable GPU: " << ::ser::probe_cuda().reason; \
+  } while (0)
+
+#define SER_SKIP_WITHOUT_EMODB()                                                 \
+  do {                                                                           \
+    if (::ser::test::emodb_dir().empty()) GTEST_SKIP() << "Emo-DB not present"; \
+  } while (0)
+
+// Uniform random floats in [lo, hi), never all zero (seeded).
+std::vector<float> random_signal(std::size_t n, std::uint64_t seed, float lo = -0.5f, float hi = 0.5f);
+
+// Runs the ser executable with arguments; returns the exit code, output captured into `output`.
+int run_ser(const std::string& args, std::string* output = nullptr);
+
+}  // namespace ser::test

@@ -1,0 +1,26 @@
+# Finds the external libraries ser links against. All come from Debian packages; nothing is vendored.
+#   libsndfile1-dev libsoxr-dev libhdf5-dev libcli11-dev nlohmann-json3-dev libgtest-dev
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+
+pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
+add_library(ser::sndfile ALIAS PkgConfig::SNDFILE)
+pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
+add_library(ser::soxr ALIAS PkgConfig::SOXR)
+
+# Debian's HDF5 is the serial flavour; the C API is all ser uses.
+find_package(HDF5 REQUIRED COMPONENTS C)
+add_library(ser_hdf5 INTERFACE)
+target_include_directories(ser_hdf5 SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})
+target_link_libraries(ser_hdf5 INTERFACE ${HDF5_LIBRARIES})
+target_compile_definitions(ser_hdf5 INTERFACE ${HDF5_DEFINITIONS})
+add_library(ser::hdf5 ALIAS ser_hdf5)
+
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 CONFIG QUIET)
+if(NOT TARGET CLI11::CLI11)
+  # Older Debian CLI11 packages ship the header without a CMake config.
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  target_include_directories(CLI11::CLI11 INTERFACE ${CLI11_INCLUDE_DIR})
+endif()
