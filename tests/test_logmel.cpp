@@ -106,7 +106,8 @@ TEST(LogMel, RealFftMatchesComplexFft) {
     const std::vector<float> x = test::random_signal(n, static_cast<std::uint64_t>(n));
     std::vector<std::complex<double>> ref(x.begin(), x.end());
     fft_inplace(ref.data(), n);
-    std::vector<std::complex<float>> got(n / 2 + 1), scratch;
+    std::vector<std::complex<float>> got(n / 2 + 1);
+    std::vector<std::complex<double>> scratch;
     RealFft(n).forward(x.data(), got.data(), scratch);
     double scale = 0;
     for (auto v : ref) scale = std::max(scale, std::abs(v));

@@ -66,31 +66,31 @@ RealFft::RealFft(int n) : n_(n) {
   const int half = n / 2;
   twiddle_.resize(std::max(1, half / 2));
   for (int j = 0; j < half / 2; ++j)
-    twiddle_[j] = std::complex<float>(std::polar(1.0, -2.0 * std::numbers::pi * j / half));
+    twiddle_[j] = std::polar(1.0, -2.0 * std::numbers::pi * j / half);
   post_twiddle_.resize(half);
   for (int k = 0; k < half; ++k)
-    post_twiddle_[k] = std::complex<float>(std::polar(1.0, -2.0 * std::numbers::pi * k / n));
+    post_twiddle_[k] = std::polar(1.0, -2.0 * std::numbers::pi * k / n);
   bitrev_ = bit_reversal(half);
 }
 
-void RealFft::forward(const float* in, std::complex<float>* out, std::vector<std::complex<float>>& scratch) const {
+void RealFft::forward(const float* in, std::complex<float>* out, std::vector<std::complex<double>>& scratch) const {
   const int half = n_ / 2;
   scratch.resize(half);
   // Pack even samples as real parts and odd samples as imaginary parts, in bit-reversed order.
   for (int k = 0; k < half; ++k) scratch[bitrev_[k]] = {in[2 * k], in[2 * k + 1]};
-  float* z = reinterpret_cast<float*>(scratch.data());
+  double* z = reinterpret_cast<double*>(scratch.data());
   butterflies(z, half, twiddle_.data());
   // Split: X[k] = E[k] + w^k O[k], with E = (Z[k] + conj Z[N-k]) / 2, O = (Z[k] - conj Z[N-k]) / 2i.
-  out[0] = {z[0] + z[1], 0.0f};
-  out[half] = {z[0] - z[1], 0.0f};
+  out[0] = {static_cast<float>(z[0] + z[1]), 0.0f};
+  out[half] = {static_cast<float>(z[0] - z[1]), 0.0f};
   for (int k = 1; k < half; ++k) {
-    const float zr = z[2 * k], zi = z[2 * k + 1];
-    const float cr = z[2 * (half - k)], ci = -z[2 * (half - k) + 1];  // conj Z[N-k]
-    const float er = 0.5f * (zr + cr), ei = 0.5f * (zi + ci);
-    const float dr = 0.5f * (zr - cr), di = 0.5f * (zi - ci);
-    const float orr = di, oi = -dr;  // (d) / i
-    const float wr = post_twiddle_[k].real(), wi = post_twiddle_[k].imag();
-    out[k] = {er + orr * wr - oi * wi, ei + orr * wi + oi * wr};
+    const double zr = z[2 * k], zi = z[2 * k + 1];
+    const double cr = z[2 * (half - k)], ci = -z[2 * (half - k) + 1];  // conj Z[N-k]
+    const double er = 0.5 * (zr + cr), ei = 0.5 * (zi + ci);
+    const double dr = 0.5 * (zr - cr), di = 0.5 * (zi - ci);
+    const double orr = di, oi = -dr;  // d / i
+    const double wr = post_twiddle_[k].real(), wi = post_twiddle_[k].imag();
+    out[k] = {static_cast<float>(er + orr * wr - oi * wi), static_cast<float>(ei + orr * wi + oi * wr)};
   }
 }
 

@@ -69,7 +69,7 @@ void LogMelCpu::compute(const float* samples, std::int64_t n, float* out) const 
   std::vector<float> frame(n_fft);                     // (n_fft,) windowed samples
   std::vector<std::complex<float>> spectrum(n_freqs);  // (n_freqs,)
   std::vector<float> power(n_freqs);                   // (n_freqs,)
-  std::vector<std::complex<float>> scratch;
+  std::vector<std::complex<double>> scratch;
   for (std::int64_t t = 0; t < n_frames; ++t) {
     const std::int64_t start = t * cfg_.hop_length - pad;  // first sample of the frame
     if (start >= 0 && start + n_fft <= n) {
