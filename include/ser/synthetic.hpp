@@ -30,4 +30,8 @@ std::vector<float> synthesize_utterance(const SyntheticCorpusConfig& cfg, std::s
 // dir/manifest.csv (path,label,speaker) and a README that says it is synthetic.
 void write_synthetic_corpus(const SyntheticCorpusConfig& cfg, const std::string& dir);
 
+// The emotion names the generator can render, in canonical order (neutral calm happy sad angry
+// fear disgust surprise boredom). Any other name in cfg.emotions is a ser::Error.
+std::vector<std::string> synthetic_emotions();
+
 }  // namespace ser
