@@ -35,7 +35,7 @@ run_step() {
   local name="$1" required="$2"
   shift 2
   local log
-  log="$LOGS/$(echo "$name" | tr ' /' '__').log"
+  log="$LOGS/$(echo "$name" | tr -c 'A-Za-z0-9._\n-' '_').log"
   echo "==> $name: $*"
   local start end rc
   start=$(date +%s)
@@ -100,7 +100,12 @@ if ! run_step "configure (native)" no \
 fi
 BUILT=0
 if run_step "build" yes cmake --build "$BUILD" -j "$JOBS"; then BUILT=1; fi
-SANITIZER="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
+SANITIZER="$(command -v compute-sanitizer || true)"
+for c in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer \
+         /opt/nvidia/compute-sanitizer/compute-sanitizer; do
+  [ -n "$SANITIZER" ] || { [ -x "$c" ] && SANITIZER="$c"; }
+done
+SANITIZER="${SANITIZER:-compute-sanitizer}"
 if [ $BUILT = 1 ]; then
   run_step "ctest" yes ctest --test-dir "$BUILD" --output-on-failure -j "$CTEST_JOBS"
   for tool in memcheck racecheck initcheck; do

@@ -44,12 +44,12 @@ struct LogMelConfig {
 };
 
 struct ProsodyConfig {
-  double f0_min = 60.0;            // Hz, lowest pitch searched
+  double f0_min = 75.0;            // Hz, lowest pitch searched
   double f0_max = 550.0;           // Hz, highest pitch searched
   int yin_window = 400;            // samples in YIN's integration window (>= longest period)
   double yin_threshold = 0.15;     // YIN absolute threshold on the cumulative-mean-normalised difference
-  double voicing_threshold = 0.35; // a frame is voiced when its best CMND value is below this ...
-  double silence_db = -45.0;       // ... and its RMS level is within this many dB of the utterance peak
+  double voicing_threshold = 0.5;  // a frame is voiced when its best CMND value is below this ...
+  double silence_db = -26.0;       // ... and its RMS level is within this many dB of the utterance peak
   double loudness_exponent = 0.3;  // loudness = sum over mel bands of power^exponent (Stevens' law)
 
   // Frames share the log-mel hop and centring, so prosody row t lines up with log-mel row t.

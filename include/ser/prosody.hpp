@@ -24,7 +24,7 @@ enum FrameMeasure : int {
   kMeasurePeriodicity = 2,  // normalised autocorrelation at the integer period, in [-1, 1]
   kMeasureRms = 3,          // RMS of the win_length samples centred on the frame
   kMeasureZcr = 4,          // zero crossings per sample pair over the same samples
-  kMeasurePeak = 5,         // peak |x| over one period centred on the frame (shimmer)
+  kMeasurePeak = 5,         // peak |x| over one period centred on the frame (W samples if CMND >= voicing_threshold)
   kFrameMeasures = 6
 };
 
@@ -37,10 +37,25 @@ void prosody_measures_cpu(const float* samples, std::int64_t n, std::int64_t n_f
 std::int64_t prosody_frame_centre(std::int64_t t, const LogMelConfig& lm);
 
 // YIN's difference function of frame t exactly as the CPU twin (and the CUDA kernel) computes it:
-// d[tau] = sum_{j<W} (x_j - x_{j+tau})^2 for tau = 0..tau_max, in float, summed over j in ascending
-// order, x_j = samples[centre - (W + tau_max) / 2 + j] (zero outside the signal). Tests/diagnostics.
+// x_j = samples[centre - (W + tau_max) / 2 + j], j < W + tau_max (zero outside the signal), and
+// d[tau] = sum_{j0 <= j < j0 + W} (x_j - x_{j+tau})^2 with j0 = (tau_max - tau) / 2, so the pair of
+// windows of every lag is centred on the frame; tau = 0..tau_max, float, j ascending. For tests.
 std::vector<float> yin_difference_cpu(const float* samples, std::int64_t n, std::int64_t t,
                                       const LogMelConfig& lm, const ProsodyConfig& pc);
+
+// Columns of the per-frame prosody matrix (n_frames, kProsodyColumns), in prosody_names() order.
+enum ProsodyColumn : int {
+  kProsodyF0 = 0,          // f0_hz: F0 in Hz on voiced frames, 0 on unvoiced ones
+  kProsodyVoiced = 1,      // voiced: 0 or 1
+  kProsodyPeriodicity = 2, // periodicity: kMeasurePeriodicity (every frame)
+  kProsodyRmsDb = 3,       // rms_db: 20 log10(rms + 1e-10)
+  kProsodyLoudness = 4,    // loudness: sum_m max(exp(logmel_m) - log_offset, 0)^loudness_exponent
+  kProsodyZcr = 5,         // zcr: kMeasureZcr
+  kProsodyJitter = 6,      // jitter_local: |T_t - T_{t-1}| / mean(T_t, T_{t-1}), both frames voiced
+  kProsodyShimmer = 7,     // shimmer_local: |A_t - A_{t-1}| / mean(A_t, A_{t-1}), both frames voiced
+  kProsodyHnrDb = 8,       // hnr_db: 10 log10(r / (1 - r)), r = periodicity in [1e-4, 1 - 1e-4]; voiced
+  kProsodyColumns = 9
+};
 
 // Per-frame feature columns (the cache's prosody_names).
 const std::vector<std::string>& prosody_names();
