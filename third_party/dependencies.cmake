@@ -1,5 +1,6 @@
 # Finds the external libraries ser links against. All come from Debian packages; nothing is vendored.
 #   libsndfile1-dev libsoxr-dev libhdf5-dev libcli11-dev nlohmann-json3-dev libgtest-dev
+#   libopenblas-dev (CPU GEMM) libtomlplusplus-dev (model configs)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 
@@ -24,3 +25,10 @@ if(NOT TARGET CLI11::CLI11)
   add_library(CLI11::CLI11 INTERFACE IMPORTED)
   target_include_directories(CLI11::CLI11 INTERFACE ${CLI11_INCLUDE_DIR})
 endif()
+
+# CPU GEMM for the CPU twins of linear and convolution layers (OpenBLAS's CBLAS interface).
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+add_library(ser::blas ALIAS PkgConfig::OPENBLAS)
+# Model and experiment configs (toml++).
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+add_library(ser::toml ALIAS PkgConfig::TOMLPP)

@@ -128,6 +128,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--json", args->json_out, "also write the results as JSON");
   add_device_options(*cmd, args->device);
   cmd->callback([args] { run_bench(*args); });
+  register_bench_train(*bench);
 }
 
 }  // namespace ser::cli

@@ -16,6 +16,8 @@ void register_corpus(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_device(CLI::App& app);
+void register_train(CLI::App& app);
+void register_bench_train(CLI::App& bench);  // `ser bench train`, under `ser bench`
 
 // Options several subcommands share.
 struct DeviceOptions {

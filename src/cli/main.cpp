@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   ser::cli::register_corpus(app);
   ser::cli::register_bench(app);
   ser::cli::register_device(app);
+  ser::cli::register_train(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

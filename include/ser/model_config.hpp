@@ -1,0 +1,61 @@
+// ser/model_config.hpp — a run's configuration, read from TOML (experiments/*.toml):
+//   [model]  the network: convolution blocks, where self-attention sits, temporal pooling, prosody
+//            fusion, dense layers;
+//   [train]  optimiser, schedule, batches, early stopping, seed.
+// Every field has a default; unknown keys and out-of-range values are errors naming the file and key.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ser {
+
+struct ModelConfig {
+  std::string name = "cnn_attn";
+  std::vector<int> conv_channels{16, 32, 64, 64};  // one block each: conv → BN → ReLU → max-pool → dropout
+  int kernel_time = 3, kernel_freq = 3;              // odd; "same" padding
+  int pool_time = 2, pool_freq = 2;                  // max-pool window = stride
+  bool batchnorm = true;
+  float conv_dropout = 0.1f;
+  int attention_after = 4;   // self-attention after this block (1-based); 0 = no attention
+  int attention_heads = 4;
+  int attention_head_dim = 32;
+  std::string temporal_pool = "attention";  // "attention" or "mean"
+  bool fuse_prosody = true;                 // concatenate the utterance functionals before the dense layers
+  std::vector<int> dense{128};
+  float dropout = 0.3f;                     // after each dense layer
+};
+
+struct TrainConfig {
+  int epochs = 40;
+  int batch_size = 16;
+  std::string optimizer = "adamw";  // "adam" (L2 through the gradient) or "adamw" (decoupled)
+  float lr = 1e-3f;
+  float weight_decay = 1e-4f;
+  float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+  std::string schedule = "cosine";  // "cosine", "step" or "constant", after linear warm-up
+  float warmup_epochs = 1.0f;
+  float min_lr_ratio = 0.05f;       // cosine floor, as a fraction of lr
+  int step_every_epochs = 10;       // "step": lr *= step_gamma every this many epochs
+  float step_gamma = 0.5f;
+  float clip_norm = 5.0f;           // global gradient-norm clipping (0 = off)
+  std::string class_weights = "balanced";  // "balanced" (inverse training frequency) or "none"
+  int patience = 10;                // early stopping: epochs without a better validation UA
+  int max_frames = 0;               // random crop of longer utterances in training (0 = none)
+  std::uint64_t seed = 1;
+  int bucket_batches = 8;           // length bucketing: sort windows of this many batches by length
+};
+
+struct RunConfig {
+  ModelConfig model;
+  TrainConfig train;
+};
+
+// Reads and validates a TOML run config. Throws ser::Error naming the file and key.
+RunConfig load_run_config(const std::string& path);
+// Parses TOML text (`origin` names it in errors).
+RunConfig parse_run_config(const std::string& toml_text, const std::string& origin);
+// The config as TOML (recorded in run folders and checkpoints; parse_run_config reads it back).
+std::string to_toml(const RunConfig& config);
+
+}  // namespace ser

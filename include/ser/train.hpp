@@ -1,0 +1,47 @@
+// ser/train.hpp — training a model from a feature cache: `ser train` and the tests call this.
+// Speaker-independent: test speakers are never seen in training, normalisation or model selection;
+// model selection and early stopping use the validation speakers only.
+#pragma once
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "ser/device.hpp"
+#include "ser/metrics.hpp"
+
+namespace ser {
+
+struct TrainOptions {
+  std::string cache;                          // feature cache (.h5)
+  std::string config;                         // run config (.toml); empty = defaults
+  std::string out_dir;                        // run folder: metrics.jsonl, last.h5, best.h5, summary.json
+  std::vector<std::string> test_speakers;     // empty (with validation empty) = default split by seed
+  std::vector<std::string> validation_speakers;
+  std::string device = "auto";                // auto | cpu | cuda
+  std::string kernels = "handwritten";        // handwritten | vendor
+  bool deterministic = false;                 // GPU: deterministic algorithms only
+  bool resume = false;                        // continue from out_dir/last.h5
+  int epochs = 0;                             // > 0 overrides [train] epochs
+  int batch_size = 0;                         // > 0 overrides [train] batch_size
+  int checkpoint_every = 0;                   // also checkpoint every N steps (0 = at epoch ends only)
+  std::int64_t kill_at_step = -1;             // testing: SIGKILL this process after this step
+  bool progress = true;                       // progress bar on stderr
+};
+
+struct TrainSummary {
+  int epochs_run = 0;
+  int best_epoch = -1;
+  double best_val_ua = 0;
+  ClassMetrics validation, test;              // of the best (validation-selected) model
+  bool has_test = false;
+  double seconds = 0;
+  double seconds_per_epoch = 0;
+  double train_utterances_per_second = 0;
+  double train_audio_seconds_per_second = 0;
+  std::vector<std::string> class_names;
+};
+
+TrainSummary run_training(const TrainOptions& options, std::ostream& log);
+
+}  // namespace ser

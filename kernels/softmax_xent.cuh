@@ -1,0 +1,21 @@
+// kernels/softmax_xent.cuh — the softmax cross-entropy fused with its gradient on the GPU
+// (ser/nn/loss.hpp). Float, device pointers (labels and class_weights too), on `stream`. Unlike the
+// other launchers this one synchronises the stream: it returns the loss. A label outside [0, K) is
+// flagged by the kernel and thrown here as ser::Error naming the first such row and its label (then
+// dlogits and probs are not written). Shapes are validated by the caller.
+//
+// CPU twin: src/nn/ops/softmax_xent_cpu.cpp. Tests: tests/test_nn_loss_cuda.cpp.
+// Host-only declarations, so C++ files may include it.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace ser::cuda {
+
+// logits (N, K), labels (N), class_weights (K) or nullptr; dlogits (N, K) and probs (N, K) overwritten
+// unless nullptr. n = 0 returns 0 without touching the GPU.
+double launch_softmax_xent(int n, int k, const float* logits, const std::int32_t* labels, const float* class_weights,
+                           float* dlogits, float* probs, cudaStream_t stream);
+
+}  // namespace ser::cuda

@@ -1,0 +1,46 @@
+// ser bench train — training speed, memory and per-layer time on this machine.
+#include <fstream>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "ser/device.hpp"
+#include "train/bench_train.hpp"
+
+namespace ser::cli {
+
+void register_bench_train(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand("train", "Training throughput, peak memory and per-layer forward/backward time");
+  auto o = std::make_shared<train::BenchTrainOptions>();
+  auto json = std::make_shared<std::string>();
+  auto dev = std::make_shared<DeviceOptions>();
+  dev->kernels = "all";
+  cmd->add_option("--cache", o->cache, "feature cache")->required();
+  cmd->add_option("--config", o->config, "run config (TOML); default: built-in cnn_attn");
+  cmd->add_option("--steps", o->steps, "timed training steps")->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size, "override [train] batch_size");
+  cmd->add_option("--json", *json, "also write the results as JSON");
+  cmd->add_option("--device", dev->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  cmd->add_option("--kernels", dev->kernels, "GPU path: handwritten, vendor or all")
+      ->check(CLI::IsMember({"handwritten", "vendor", "all"}))->capture_default_str();
+  cmd->callback([o, json, dev] {
+    nlohmann::json rows = nlohmann::json::array();
+    std::cout << "ser bench train on " << cpu_description() << "\n";
+    const bool gpu = dev->device != "cpu" && probe_cuda().usable;
+    if (dev->device == "cpu" || dev->device == "auto") {
+      o->device = "cpu";
+      o->kernels = "handwritten";
+      rows.push_back(train::bench_train(*o, std::cout));
+    }
+    if (gpu || dev->device == "cuda") {
+      for (const char* k : {"handwritten", "vendor"}) {
+        if (dev->kernels != "all" && dev->kernels != k) continue;
+        o->device = "cuda";
+        o->kernels = k;
+        rows.push_back(train::bench_train(*o, std::cout));
+      }
+    }
+    if (!json->empty()) std::ofstream(*json) << rows.dump(2) << "\n";
+  });
+}
+
+}  // namespace ser::cli

@@ -1,0 +1,149 @@
+// src/nn/ops/batchnorm_cpu.cpp — CPU twin of masked batch normalisation (ser/nn/batchnorm.hpp), the
+// oracle of kernels/batchnorm.cu.
+//
+// Statistics: per channel, a two-pass mean / biased variance in double over the valid elements
+// (h < lengths[n]) only. The saved mean and invstd are rounded to T, and normalisation and backward
+// use those rounded values, exactly as the GPU does, so both sides normalise with the same numbers.
+// running_var takes the unbiased variance count / (count - 1) * var; with a single valid element
+// (count 1) it is undefined and running_var is left alone (PyTorch refuses such a batch). A channel
+// with no valid element (every length 0) writes mean = invstd = 0, leaves the running statistics
+// alone and outputs 0. The valid part of every (n, c) plane is its first len_n * W elements, so each
+// loop below runs over contiguous memory.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "nn/ops/batchnorm_shape.hpp"
+#include "ser/nn/batchnorm.hpp"
+
+namespace ser::nn {
+
+template <typename T>
+void batchnorm_forward_train_cpu(const BatchNormShape& s, const T* x, const int* lengths, const T* gamma,
+                                 const T* beta, T* y, T* mean, T* invstd, T* running_mean, T* running_var) {
+  batchnorm_check_shape(s, "batchnorm_forward_train_cpu");
+  const std::int64_t hw = static_cast<std::int64_t>(s.h) * s.w;  // one (H, W) plane
+  const std::int64_t count = batchnorm_valid_count(s, lengths);
+  const double mom = s.momentum;
+  for (int c = 0; c < s.c; ++c) {
+    const auto plane = [&](int n) { return (static_cast<std::int64_t>(n) * s.c + c) * hw; };
+    if (count == 0) {
+      mean[c] = T(0);
+      invstd[c] = T(0);
+      for (int n = 0; n < s.n; ++n) std::fill(y + plane(n), y + plane(n) + hw, T(0));
+      continue;
+    }
+    double sum = 0;
+    for (int n = 0; n < s.n; ++n) {
+      const T* xp = x + plane(n);  // (H, W)
+      const std::int64_t valid = static_cast<std::int64_t>(batchnorm_valid_len(s, lengths, n)) * s.w;
+      for (std::int64_t i = 0; i < valid; ++i) sum += static_cast<double>(xp[i]);
+    }
+    const double mu = sum / static_cast<double>(count);
+    double m2 = 0;
+    for (int n = 0; n < s.n; ++n) {
+      const T* xp = x + plane(n);
+      const std::int64_t valid = static_cast<std::int64_t>(batchnorm_valid_len(s, lengths, n)) * s.w;
+      for (std::int64_t i = 0; i < valid; ++i) {
+        const double d = static_cast<double>(xp[i]) - mu;
+        m2 += d * d;
+      }
+    }
+    const double var = m2 / static_cast<double>(count);
+    const T m = static_cast<T>(mu);
+    const T is = static_cast<T>(1.0 / std::sqrt(var + static_cast<double>(s.eps)));
+    mean[c] = m;
+    invstd[c] = is;
+    if (running_mean) running_mean[c] = static_cast<T>((1.0 - mom) * static_cast<double>(running_mean[c]) + mom * mu);
+    if (running_var && count > 1) {
+      const double n_ = static_cast<double>(count);
+      running_var[c] = static_cast<T>((1.0 - mom) * static_cast<double>(running_var[c]) + mom * (var * n_ / (n_ - 1.0)));
+    }
+    const T g = gamma[c], b = beta[c];
+    for (int n = 0; n < s.n; ++n) {
+      const T* xp = x + plane(n);
+      T* yp = y + plane(n);  // (H, W)
+      const std::int64_t valid = static_cast<std::int64_t>(batchnorm_valid_len(s, lengths, n)) * s.w;
+      for (std::int64_t i = 0; i < valid; ++i) yp[i] = g * ((xp[i] - m) * is) + b;
+      std::fill(yp + valid, yp + hw, T(0));
+    }
+  }
+}
+
+template <typename T>
+void batchnorm_forward_infer_cpu(const BatchNormShape& s, const T* x, const int* lengths, const T* gamma,
+                                 const T* beta, const T* running_mean, const T* running_var, T* y) {
+  batchnorm_check_shape(s, "batchnorm_forward_infer_cpu");
+  const std::int64_t hw = static_cast<std::int64_t>(s.h) * s.w;
+  for (int c = 0; c < s.c; ++c) {
+    const T m = running_mean[c];
+    // In T, both operations correctly rounded (as the GPU's sqrtf and division): bit-equal to it.
+    const T is = T(1) / std::sqrt(running_var[c] + static_cast<T>(s.eps));
+    const T g = gamma[c], b = beta[c];
+    for (int n = 0; n < s.n; ++n) {
+      const std::int64_t off = (static_cast<std::int64_t>(n) * s.c + c) * hw;
+      const T* xp = x + off;  // (H, W)
+      T* yp = y + off;
+      const std::int64_t valid = static_cast<std::int64_t>(batchnorm_valid_len(s, lengths, n)) * s.w;
+      for (std::int64_t i = 0; i < valid; ++i) yp[i] = g * ((xp[i] - m) * is) + b;
+      std::fill(yp + valid, yp + hw, T(0));
+    }
+  }
+}
+
+// With x̂ = (x - mean) * invstd over the valid elements and count of them:
+//   dbeta = Σ dy, dgamma = Σ dy x̂, dx = gamma * invstd * (dy - Σdy / count - x̂ * Σ(dy x̂) / count).
+template <typename T>
+void batchnorm_backward_cpu(const BatchNormShape& s, const T* x, const T* dy, const int* lengths, const T* gamma,
+                            const T* mean, const T* invstd, T* dx, T* dgamma, T* dbeta) {
+  batchnorm_check_shape(s, "batchnorm_backward_cpu");
+  const std::int64_t hw = static_cast<std::int64_t>(s.h) * s.w;
+  const std::int64_t count = batchnorm_valid_count(s, lengths);
+  for (int c = 0; c < s.c; ++c) {
+    const auto plane = [&](int n) { return (static_cast<std::int64_t>(n) * s.c + c) * hw; };
+    const T m = mean[c], is = invstd[c];
+    double sdy = 0, sdyx = 0;
+    for (int n = 0; n < s.n; ++n) {
+      const T* xp = x + plane(n);
+      const T* gp = dy + plane(n);
+      const std::int64_t valid = static_cast<std::int64_t>(batchnorm_valid_len(s, lengths, n)) * s.w;
+      for (std::int64_t i = 0; i < valid; ++i) {
+        const T xh = (xp[i] - m) * is;
+        sdy += static_cast<double>(gp[i]);
+        sdyx += static_cast<double>(gp[i]) * static_cast<double>(xh);
+      }
+    }
+    dgamma[c] += static_cast<T>(sdyx);
+    dbeta[c] += static_cast<T>(sdy);
+    T a = T(0), mdy = T(0), mdyx = T(0);
+    if (count > 0) {
+      a = gamma[c] * is;
+      mdy = static_cast<T>(sdy / static_cast<double>(count));
+      mdyx = static_cast<T>(sdyx / static_cast<double>(count));
+    }
+    for (int n = 0; n < s.n; ++n) {
+      const T* xp = x + plane(n);
+      const T* gp = dy + plane(n);
+      T* dp = dx + plane(n);  // (H, W)
+      const std::int64_t valid = static_cast<std::int64_t>(batchnorm_valid_len(s, lengths, n)) * s.w;
+      for (std::int64_t i = 0; i < valid; ++i) {
+        const T xh = (xp[i] - m) * is;
+        dp[i] = a * (gp[i] - mdy - xh * mdyx);
+      }
+      std::fill(dp + valid, dp + hw, T(0));
+    }
+  }
+}
+
+#define SER_BN_INSTANTIATE(T)                                                                             \
+  template void batchnorm_forward_train_cpu<T>(const BatchNormShape&, const T*, const int*, const T*,      \
+                                               const T*, T*, T*, T*, T*, T*);                              \
+  template void batchnorm_forward_infer_cpu<T>(const BatchNormShape&, const T*, const int*, const T*,      \
+                                               const T*, const T*, const T*, T*);                          \
+  template void batchnorm_backward_cpu<T>(const BatchNormShape&, const T*, const T*, const int*, const T*, \
+                                          const T*, const T*, T*, T*, T*);
+SER_BN_INSTANTIATE(float)
+SER_BN_INSTANTIATE(double)
+#undef SER_BN_INSTANTIATE
+
+}  // namespace ser::nn

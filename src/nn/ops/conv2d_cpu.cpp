@@ -1,0 +1,214 @@
+// src/nn/ops/conv2d_cpu.cpp — CPU twin of 2-D convolution: im2col + OpenBLAS GEMM per sample, and
+// col2im for the input gradient.
+//
+// Work is done one sample at a time and, inside a sample, in chunks of whole output rows, so the
+// im2col buffer (C_in*kh*kw, rows*W_out) stays a few MiB whatever H is (cache-friendly, and no
+// 60 MiB buffer for a 400-frame utterance with 64 channels). The buffer is thread_local and only
+// grows: repeated calls with the same shapes allocate nothing. A 1x1 / stride 1 / no-padding
+// convolution skips im2col: the sample itself is the column matrix.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+#include "nn/ops/conv2d_shape.hpp"
+#include "ser/nn/conv.hpp"
+
+namespace ser::nn {
+namespace {
+
+// Row-major GEMM C = op(A) op(B) + beta * C (sgemm / dgemm).
+void gemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
+          float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
+              1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+void gemm(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb,
+          double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
+              1.0, a, lda, b, ldb, beta, c, ldc);
+}
+
+// Output columns ow whose input column iw = ow*sw - pw + q lies inside [0, W): [lo, hi).
+struct ColRange {
+  int lo = 0, hi = 0;
+};
+ColRange valid_cols(const Conv2dShape& s, int q) {
+  const int wo = s.w_out();
+  const int first = s.pw - q;               // ow*sw >= first
+  const int last = s.w - 1 + s.pw - q;      // ow*sw <= last
+  ColRange r;
+  r.lo = std::min(wo, first > 0 ? (first + s.sw - 1) / s.sw : 0);
+  r.hi = std::max(r.lo, last >= 0 ? std::min(wo, last / s.sw + 1) : 0);
+  return r;
+}
+
+// col (C_in*kh*kw, (oh1-oh0)*W_out) <- patches of x_n (C_in, H, W) for output rows [oh0, oh1).
+template <typename T>
+void im2col_rows(const Conv2dShape& s, const T* x_n, int oh0, int oh1, T* col) {
+  const int wo = s.w_out();
+  const std::size_t cols = static_cast<std::size_t>(oh1 - oh0) * wo;
+  for (int c = 0; c < s.c_in; ++c)
+    for (int r = 0; r < s.kh; ++r)
+      for (int q = 0; q < s.kw; ++q) {
+        const ColRange cr = valid_cols(s, q);
+        T* row = col + (static_cast<std::size_t>(c * s.kh + r) * s.kw + q) * cols;
+        for (int oh = oh0; oh < oh1; ++oh) {
+          T* dst = row + static_cast<std::size_t>(oh - oh0) * wo;
+          const int ih = oh * s.sh - s.ph + r;
+          if (ih < 0 || ih >= s.h) {
+            std::fill(dst, dst + wo, T(0));
+            continue;
+          }
+          const T* src = x_n + (static_cast<std::size_t>(c) * s.h + ih) * s.w;
+          std::fill(dst, dst + cr.lo, T(0));
+          if (s.sw == 1) {
+            if (cr.hi > cr.lo)
+              std::memcpy(dst + cr.lo, src + (cr.lo - s.pw + q), sizeof(T) * (cr.hi - cr.lo));
+          } else {
+            for (int ow = cr.lo; ow < cr.hi; ++ow) dst[ow] = src[ow * s.sw - s.pw + q];
+          }
+          std::fill(dst + cr.hi, dst + wo, T(0));
+        }
+      }
+}
+
+// dx_n (C_in, H, W) += col2im(dcol) for output rows [oh0, oh1); dcol as im2col_rows lays it out.
+template <typename T>
+void col2im_rows_add(const Conv2dShape& s, const T* dcol, int oh0, int oh1, T* dx_n) {
+  const int wo = s.w_out();
+  const std::size_t cols = static_cast<std::size_t>(oh1 - oh0) * wo;
+  for (int c = 0; c < s.c_in; ++c)
+    for (int r = 0; r < s.kh; ++r)
+      for (int q = 0; q < s.kw; ++q) {
+        const ColRange cr = valid_cols(s, q);
+        const T* row = dcol + (static_cast<std::size_t>(c * s.kh + r) * s.kw + q) * cols;
+        for (int oh = oh0; oh < oh1; ++oh) {
+          const int ih = oh * s.sh - s.ph + r;
+          if (ih < 0 || ih >= s.h) continue;
+          const T* src = row + static_cast<std::size_t>(oh - oh0) * wo;
+          T* dst = dx_n + (static_cast<std::size_t>(c) * s.h + ih) * s.w;
+          for (int ow = cr.lo; ow < cr.hi; ++ow) dst[ow * s.sw - s.pw + q] += src[ow];
+        }
+      }
+}
+
+bool is_pointwise(const Conv2dShape& s) {
+  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0;
+}
+
+// Output rows per chunk: the im2col chunk holds at most ~2^21 elements (8 MiB in float), at least
+// one row.
+int rows_per_chunk(const Conv2dShape& s) {
+  constexpr std::size_t kBudget = std::size_t(1) << 21;
+  const std::size_t per_row = static_cast<std::size_t>(s.c_in) * s.kh * s.kw * s.w_out();
+  return static_cast<int>(std::clamp<std::size_t>(kBudget / per_row, 1, static_cast<std::size_t>(s.h_out())));
+}
+
+// Grow-only per-thread scratch of at least `count` elements.
+template <typename T>
+T* scratch(std::size_t count) {
+  thread_local std::vector<T> buf;
+  if (buf.size() < count) buf.resize(count);
+  return buf.data();
+}
+
+}  // namespace
+
+template <typename T>
+void conv2d_forward_cpu(const Conv2dShape& s, const T* x, const T* w, const T* b, T* y) {
+  conv2d_check_shape(s, "conv2d_forward_cpu");
+  const int ho = s.h_out(), wo = s.w_out();
+  const int k = s.c_in * s.kh * s.kw;
+  const int howo = ho * wo;
+  const bool pointwise = is_pointwise(s);
+  const int rows = pointwise ? ho : rows_per_chunk(s);
+  T* col = pointwise ? nullptr : scratch<T>(static_cast<std::size_t>(k) * rows * wo);  // (K, rows*W_out)
+  for (int n = 0; n < s.n; ++n) {
+    const T* x_n = x + static_cast<std::size_t>(n) * s.c_in * s.h * s.w;  // (C_in, H, W)
+    T* y_n = y + static_cast<std::size_t>(n) * s.c_out * howo;             // (C_out, H_out*W_out)
+    for (int oh0 = 0; oh0 < ho; oh0 += rows) {
+      const int oh1 = std::min(ho, oh0 + rows);
+      const int cols = (oh1 - oh0) * wo;
+      const T* bmat = x_n;
+      int ldb = howo;
+      if (!pointwise) {
+        im2col_rows(s, x_n, oh0, oh1, col);
+        bmat = col;
+        ldb = cols;
+      }
+      // y_n[:, chunk] (C_out, cols) = w (C_out, K) · col (K, cols)
+      gemm(false, false, s.c_out, cols, k, w, k, bmat, ldb, T(0), y_n + static_cast<std::size_t>(oh0) * wo, howo);
+    }
+    if (b)
+      for (int co = 0; co < s.c_out; ++co) {
+        T* yc = y_n + static_cast<std::size_t>(co) * howo;
+        const T bias = b[co];
+        for (int i = 0; i < howo; ++i) yc[i] += bias;
+      }
+  }
+}
+
+template <typename T>
+void conv2d_backward_cpu(const Conv2dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
+  conv2d_check_shape(s, "conv2d_backward_cpu");
+  const int ho = s.h_out(), wo = s.w_out();
+  const int k = s.c_in * s.kh * s.kw;
+  const int howo = ho * wo;
+  const std::size_t in_plane = static_cast<std::size_t>(s.c_in) * s.h * s.w;
+  const bool pointwise = is_pointwise(s);
+  const int rows = pointwise ? ho : rows_per_chunk(s);
+  const std::size_t chunk = static_cast<std::size_t>(k) * rows * wo;
+  // col | dcol, each (K, rows*W_out)
+  T* col = pointwise ? nullptr : scratch<T>(2 * chunk);
+  T* dcol = pointwise ? nullptr : col + chunk;
+
+  if (db)
+    for (int n = 0; n < s.n; ++n)
+      for (int co = 0; co < s.c_out; ++co) {
+        const T* g = dy + (static_cast<std::size_t>(n) * s.c_out + co) * howo;
+        T acc = 0;
+        for (int i = 0; i < howo; ++i) acc += g[i];
+        db[co] += acc;
+      }
+  if (!dx && !dw) return;
+
+  for (int n = 0; n < s.n; ++n) {
+    const T* x_n = x + n * in_plane;                                          // (C_in, H, W)
+    const T* dy_n = dy + static_cast<std::size_t>(n) * s.c_out * howo;        // (C_out, H_out*W_out)
+    T* dx_n = dx ? dx + n * in_plane : nullptr;                               // (C_in, H, W)
+    if (pointwise) {
+      // dw (C_out, C_in) += dy_n (C_out, HW) · x_n^T (HW, C_in); dx_n (C_in, HW) = w^T · dy_n
+      if (dw) gemm(false, true, s.c_out, k, howo, dy_n, howo, x_n, howo, T(1), dw, k);
+      if (dx_n) gemm(true, false, k, howo, s.c_out, w, k, dy_n, howo, T(0), dx_n, howo);
+      continue;
+    }
+    if (dx_n) std::fill(dx_n, dx_n + in_plane, T(0));
+    for (int oh0 = 0; oh0 < ho; oh0 += rows) {
+      const int oh1 = std::min(ho, oh0 + rows);
+      const int cols = (oh1 - oh0) * wo;
+      const T* g = dy_n + static_cast<std::size_t>(oh0) * wo;  // (C_out, cols), leading dim H_out*W_out
+      if (dw) {
+        im2col_rows(s, x_n, oh0, oh1, col);
+        // dw (C_out, K) += g (C_out, cols) · col^T (cols, K)
+        gemm(false, true, s.c_out, k, cols, g, howo, col, cols, T(1), dw, k);
+      }
+      if (dx_n) {
+        // dcol (K, cols) = w^T (K, C_out) · g (C_out, cols)
+        gemm(true, false, k, cols, s.c_out, w, k, g, howo, T(0), dcol, cols);
+        col2im_rows_add(s, dcol, oh0, oh1, dx_n);
+      }
+    }
+  }
+}
+
+template void conv2d_forward_cpu<float>(const Conv2dShape&, const float*, const float*, const float*, float*);
+template void conv2d_forward_cpu<double>(const Conv2dShape&, const double*, const double*, const double*, double*);
+template void conv2d_backward_cpu<float>(const Conv2dShape&, const float*, const float*, const float*, float*,
+                                         float*, float*);
+template void conv2d_backward_cpu<double>(const Conv2dShape&, const double*, const double*, const double*,
+                                          double*, double*, double*);
+
+}  // namespace ser::nn

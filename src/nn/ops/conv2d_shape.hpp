@@ -1,0 +1,12 @@
+// src/nn/ops/conv2d_shape.hpp — shape validation shared by the conv2d twin, dispatch and launchers.
+#pragma once
+#include "ser/nn/conv.hpp"
+
+namespace ser::nn {
+
+// Throws ser::Error naming `who` and the bad field when s cannot describe a convolution: a size or
+// stride below 1, a negative padding, an empty output, or a tensor of 2^31 elements or more (the
+// kernels index with 32-bit integers).
+void conv2d_check_shape(const Conv2dShape& s, const char* who);
+
+}  // namespace ser::nn

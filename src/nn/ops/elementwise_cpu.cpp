@@ -1,0 +1,94 @@
+// CPU twins of ReLU, dropout, time masking, residual add and gradient accumulation
+// (ser/nn/elementwise.hpp). They are the oracles of kernels/elementwise.cu and compute every element
+// with the same float operations in the same order, so float results match the GPU bit for bit.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "ser/error.hpp"
+#include "ser/nn/counter_rng.hpp"
+#include "ser/nn/elementwise.hpp"
+
+namespace ser::nn {
+
+template <typename T>
+void relu_forward_cpu(std::int64_t count, const T* x, T* y) {
+  // x < 0 ? 0 : x lets NaN through (as torch.relu does); x == y allowed.
+  for (std::int64_t i = 0; i < count; ++i) y[i] = x[i] < T(0) ? T(0) : x[i];
+}
+
+template <typename T>
+void relu_backward_cpu(std::int64_t count, const T* y, const T* dy, T* dx) {
+  // A select, not dy * (y > 0): a NaN or Inf gradient where the unit is off stays out.
+  for (std::int64_t i = 0; i < count; ++i) dx[i] = y[i] > T(0) ? dy[i] : T(0);
+}
+
+namespace {
+
+void check_dropout_p(float p) {
+  if (!(p >= 0.0f && p <= 1.0f)) throw Error("dropout: p must be in [0, 1], found " + std::to_string(p));
+}
+
+// Keep element i with scale s = 1 / (1 - p), else 0. s is a float computed as 1.0f / (1.0f - p) for
+// both T, exactly as the GPU computes it; at p = 1 nothing is kept and s is never used.
+template <typename T>
+void dropout_apply(std::int64_t count, float p, std::uint64_t seed, const T* in, T* out) {
+  if (p == 0.0f) {
+    if (in != out) std::copy(in, in + count, out);
+    return;
+  }
+  const T s = static_cast<T>(1.0f / (1.0f - p));
+  for (std::int64_t i = 0; i < count; ++i)
+    out[i] = uniform01(seed, static_cast<std::uint64_t>(i)) >= p ? in[i] * s : T(0);
+}
+
+}  // namespace
+
+template <typename T>
+void dropout_forward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* x, T* y) {
+  check_dropout_p(p);
+  dropout_apply(count, p, seed, x, y);
+}
+
+template <typename T>
+void dropout_backward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* dy, T* dx) {
+  check_dropout_p(p);
+  dropout_apply(count, p, seed, dy, dx);  // the same mask and scale, recomputed from (seed, i)
+}
+
+template <typename T>
+void time_mask_cpu(int n, int c, int t, int f, const int* lengths, T* x) {
+  if (!lengths) return;
+  const std::int64_t plane = static_cast<std::int64_t>(t) * f;  // one (T, F) plane
+  for (int in = 0; in < n; ++in) {
+    const int len = std::clamp(lengths[in], 0, t);
+    for (int ic = 0; ic < c; ++ic) {
+      T* p = x + (static_cast<std::int64_t>(in) * c + ic) * plane;  // (T, F)
+      std::fill(p + static_cast<std::int64_t>(len) * f, p + plane, T(0));
+    }
+  }
+}
+
+template <typename T>
+void add_cpu(std::int64_t count, const T* a, const T* b, T* y) {
+  for (std::int64_t i = 0; i < count; ++i) y[i] = a[i] + b[i];
+}
+
+template <typename T>
+void accumulate_cpu(std::int64_t count, const T* x, T* y) {
+  for (std::int64_t i = 0; i < count; ++i) y[i] += x[i];
+}
+
+#define SER_INSTANTIATE(T)                                                                           \
+  template void relu_forward_cpu<T>(std::int64_t, const T*, T*);                                     \
+  template void relu_backward_cpu<T>(std::int64_t, const T*, const T*, T*);                          \
+  template void dropout_forward_cpu<T>(std::int64_t, float, std::uint64_t, const T*, T*);            \
+  template void dropout_backward_cpu<T>(std::int64_t, float, std::uint64_t, const T*, T*);           \
+  template void time_mask_cpu<T>(int, int, int, int, const int*, T*);                                \
+  template void add_cpu<T>(std::int64_t, const T*, const T*, T*);                                    \
+  template void accumulate_cpu<T>(std::int64_t, const T*, T*);
+SER_INSTANTIATE(float)
+SER_INSTANTIATE(double)
+#undef SER_INSTANTIATE
+
+}  // namespace ser::nn

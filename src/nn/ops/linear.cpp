@@ -1,0 +1,58 @@
+// src/nn/ops/linear.cpp — dispatch of the fully connected layer (ser/nn/linear.hpp): the CPU twin
+// (linear_cpu.cpp, OpenBLAS) on Device::cpu, cuBLAS plus two small kernels (kernels/linear.cu) on
+// Device::cuda. Both kernel paths use cuBLAS (there is no hand-written GEMM for this layer).
+#include <climits>
+#include <cstdint>
+#include <string>
+
+#include "nn/ops/linear_shape.hpp"
+#include "ser/error.hpp"
+#include "ser/nn/linear.hpp"
+
+#ifdef SER_WITH_CUDA
+#include "linear.cuh"
+#endif
+
+namespace ser::nn {
+
+void linear_check_shape(const LinearShape& s, const char* who) {
+  const auto fail = [&](const std::string& why) {
+    throw Error(std::string(who) + ": bad linear shape (M " + std::to_string(s.m) + ", in " + std::to_string(s.in) +
+                ", out " + std::to_string(s.out) + "): " + why);
+  };
+  if (s.m < 0) fail("M must be >= 0");
+  if (s.in < 1 || s.out < 1) fail("in and out must be >= 1");
+  if (s.m > INT_MAX) fail("M is 2^31 or more (BLAS dimensions are 32-bit)");
+}
+
+namespace {
+
+[[noreturn]] [[maybe_unused]] void no_cuda(const char* who) {
+  throw Error(std::string(who) + ": Device::cuda requested but ser was built without CUDA");
+}
+
+}  // namespace
+
+void linear_forward(const ExecContext& ctx, const LinearShape& s, const float* x, const float* w, const float* b,
+                    float* y) {
+  if (ctx.device == Device::cpu) return linear_forward_cpu<float>(s, x, w, b, y);
+#ifdef SER_WITH_CUDA
+  linear_check_shape(s, "linear_forward");
+  cuda::launch_linear_forward(ctx.cublas, s, x, w, b, y, static_cast<cudaStream_t>(ctx.stream));
+#else
+  no_cuda("linear_forward");
+#endif
+}
+
+void linear_backward(const ExecContext& ctx, const LinearShape& s, const float* x, const float* w, const float* dy,
+                     float* dx, float* dw, float* db) {
+  if (ctx.device == Device::cpu) return linear_backward_cpu<float>(s, x, w, dy, dx, dw, db);
+#ifdef SER_WITH_CUDA
+  linear_check_shape(s, "linear_backward");
+  cuda::launch_linear_backward(ctx.cublas, s, x, w, dy, dx, dw, db, static_cast<cudaStream_t>(ctx.stream));
+#else
+  no_cuda("linear_backward");
+#endif
+}
+
+}  // namespace ser::nn

@@ -1,0 +1,30 @@
+// src/nn/ops/softmax_xent.cpp — dispatch of the softmax cross-entropy (ser/nn/loss.hpp): the CPU twin
+// (softmax_xent_cpu.cpp) on Device::cpu, the fused CUDA kernel (kernels/softmax_xent.cu) on
+// Device::cuda, which synchronises the stream to return the loss.
+#include <cstdint>
+#include <string>
+
+#include "ser/error.hpp"
+#include "ser/nn/loss.hpp"
+
+#ifdef SER_WITH_CUDA
+#include "softmax_xent.cuh"
+#endif
+
+namespace ser::nn {
+
+void softmax_xent_check(int n, int k, const char* who);  // softmax_xent_cpu.cpp
+
+double softmax_xent(const ExecContext& ctx, int n, int k, const float* logits, const std::int32_t* labels,
+                    const float* class_weights, float* dlogits, float* probs) {
+  if (ctx.device == Device::cpu) return softmax_xent_cpu<float>(n, k, logits, labels, class_weights, dlogits, probs);
+#ifdef SER_WITH_CUDA
+  softmax_xent_check(n, k, "softmax_xent");
+  return cuda::launch_softmax_xent(n, k, logits, labels, class_weights, dlogits, probs,
+                                   static_cast<cudaStream_t>(ctx.stream));
+#else
+  throw Error("softmax_xent: Device::cuda requested but ser was built without CUDA");
+#endif
+}
+
+}  // namespace ser::nn

@@ -1,0 +1,180 @@
+// src/nn/run_config.cpp — TOML run configs: parse with toml++, validate every field, write back.
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "ser/error.hpp"
+#include "ser/model_config.hpp"
+
+namespace ser {
+namespace {
+
+class Reader {
+ public:
+  Reader(const toml::table& t, std::string origin, std::string section)
+      : t_(t), origin_(std::move(origin)), section_(std::move(section)) {}
+
+  template <typename V>
+  void get(const char* key, V& out) {
+    seen_.insert(key);
+    const toml::node* n = t_.get(key);
+    if (!n) return;
+    if constexpr (std::is_same_v<V, bool>) {
+      if (!n->is_boolean()) fail(key, "expected true or false");
+      out = n->as_boolean()->get();
+    } else if constexpr (std::is_same_v<V, std::string>) {
+      if (!n->is_string()) fail(key, "expected a string");
+      out = n->as_string()->get();
+    } else if constexpr (std::is_floating_point_v<V>) {
+      if (n->is_integer()) out = static_cast<V>(n->as_integer()->get());
+      else if (n->is_floating_point()) out = static_cast<V>(n->as_floating_point()->get());
+      else fail(key, "expected a number");
+    } else if constexpr (std::is_same_v<V, std::vector<int>>) {
+      if (!n->is_array()) fail(key, "expected an array of integers");
+      out.clear();
+      for (const auto& e : *n->as_array()) {
+        if (!e.is_integer()) fail(key, "expected an array of integers");
+        out.push_back(static_cast<int>(e.as_integer()->get()));
+      }
+    } else {
+      if (!n->is_integer()) fail(key, "expected an integer");
+      out = static_cast<V>(n->as_integer()->get());
+    }
+  }
+  void reject_unknown() const {
+    for (const auto& [k, v] : t_)
+      if (!seen_.count(std::string(k.str())))
+        throw Error(origin_ + ": unknown key [" + section_ + "] " + std::string(k.str()));
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
+    throw Error(origin_ + ": [" + section_ + "] " + key + ": " + why);
+  }
+
+ private:
+  const toml::table& t_;
+  std::string origin_, section_;
+  std::set<std::string> seen_;
+};
+
+void validate(const RunConfig& c, const std::string& origin) {
+  auto bad = [&](const std::string& key, const std::string& why) {
+    throw Error(origin + ": " + key + ": " + why);
+  };
+  const ModelConfig& m = c.model;
+  if (m.conv_channels.empty()) bad("[model] conv_channels", "at least one convolution block is needed");
+  for (int ch : m.conv_channels) if (ch < 1 || ch > 4096) bad("[model] conv_channels", "channels must be in 1..4096");
+  if (m.kernel_time < 1 || m.kernel_time % 2 == 0 || m.kernel_freq < 1 || m.kernel_freq % 2 == 0)
+    bad("[model] kernel_time/kernel_freq", "kernel sizes must be odd and positive");
+  if (m.pool_time < 1 || m.pool_freq < 1) bad("[model] pool_time/pool_freq", "must be >= 1");
+  if (m.conv_dropout < 0 || m.conv_dropout >= 1) bad("[model] conv_dropout", "must be in [0, 1)");
+  if (m.dropout < 0 || m.dropout >= 1) bad("[model] dropout", "must be in [0, 1)");
+  if (m.attention_after < 0 || m.attention_after > static_cast<int>(m.conv_channels.size()))
+    bad("[model] attention_after", "must be 0 (none) or a block number 1.." + std::to_string(m.conv_channels.size()));
+  if (m.attention_heads < 1 || m.attention_head_dim < 1 || m.attention_head_dim > 128)
+    bad("[model] attention_heads/attention_head_dim", "heads >= 1, head_dim in 1..128");
+  if (m.temporal_pool != "attention" && m.temporal_pool != "mean")
+    bad("[model] temporal_pool", "expected \"attention\" or \"mean\", found \"" + m.temporal_pool + "\"");
+  for (int d : m.dense) if (d < 1) bad("[model] dense", "layer widths must be positive");
+  const TrainConfig& t = c.train;
+  if (t.epochs < 1) bad("[train] epochs", "must be >= 1");
+  if (t.batch_size < 1) bad("[train] batch_size", "must be >= 1");
+  if (t.optimizer != "adam" && t.optimizer != "adamw") bad("[train] optimizer", "expected \"adam\" or \"adamw\"");
+  if (!(t.lr > 0)) bad("[train] lr", "must be > 0");
+  if (t.weight_decay < 0) bad("[train] weight_decay", "must be >= 0");
+  if (t.schedule != "cosine" && t.schedule != "step" && t.schedule != "constant")
+    bad("[train] schedule", "expected \"cosine\", \"step\" or \"constant\"");
+  if (t.warmup_epochs < 0) bad("[train] warmup_epochs", "must be >= 0");
+  if (t.clip_norm < 0) bad("[train] clip_norm", "must be >= 0");
+  if (t.class_weights != "balanced" && t.class_weights != "none")
+    bad("[train] class_weights", "expected \"balanced\" or \"none\"");
+  if (t.patience < 1) bad("[train] patience", "must be >= 1");
+  if (t.max_frames < 0) bad("[train] max_frames", "must be >= 0");
+  if (t.bucket_batches < 1) bad("[train] bucket_batches", "must be >= 1");
+  if (t.step_every_epochs < 1) bad("[train] step_every_epochs", "must be >= 1");
+}
+
+}  // namespace
+
+RunConfig parse_run_config(const std::string& text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << origin << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
+    throw Error(os.str());
+  }
+  RunConfig c;
+  for (const auto& [k, v] : root)
+    if (k.str() != "model" && k.str() != "train")
+      throw Error(origin + ": unknown section or key '" + std::string(k.str()) + "' (expected [model] and [train])");
+  if (const auto* m = root["model"].as_table()) {
+    Reader r(*m, origin, "model");
+    ModelConfig& x = c.model;
+    r.get("name", x.name); r.get("conv_channels", x.conv_channels);
+    r.get("kernel_time", x.kernel_time); r.get("kernel_freq", x.kernel_freq);
+    r.get("pool_time", x.pool_time); r.get("pool_freq", x.pool_freq);
+    r.get("batchnorm", x.batchnorm); r.get("conv_dropout", x.conv_dropout);
+    r.get("attention_after", x.attention_after); r.get("attention_heads", x.attention_heads);
+    r.get("attention_head_dim", x.attention_head_dim); r.get("temporal_pool", x.temporal_pool);
+    r.get("fuse_prosody", x.fuse_prosody); r.get("dense", x.dense); r.get("dropout", x.dropout);
+    r.reject_unknown();
+  }
+  if (const auto* t = root["train"].as_table()) {
+    Reader r(*t, origin, "train");
+    TrainConfig& x = c.train;
+    r.get("epochs", x.epochs); r.get("batch_size", x.batch_size); r.get("optimizer", x.optimizer);
+    r.get("lr", x.lr); r.get("weight_decay", x.weight_decay); r.get("beta1", x.beta1);
+    r.get("beta2", x.beta2); r.get("eps", x.eps); r.get("schedule", x.schedule);
+    r.get("warmup_epochs", x.warmup_epochs); r.get("min_lr_ratio", x.min_lr_ratio);
+    r.get("step_every_epochs", x.step_every_epochs); r.get("step_gamma", x.step_gamma);
+    r.get("clip_norm", x.clip_norm); r.get("class_weights", x.class_weights);
+    r.get("patience", x.patience); r.get("max_frames", x.max_frames); r.get("seed", x.seed);
+    r.get("bucket_batches", x.bucket_batches);
+    r.reject_unknown();
+  }
+  validate(c, origin);
+  return c;
+}
+
+RunConfig load_run_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open run config");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_run_config(ss.str(), path);
+}
+
+std::string to_toml(const RunConfig& c) {
+  auto ints = [](const std::vector<int>& v) {
+    toml::array a;
+    for (int x : v) a.push_back(x);
+    return a;
+  };
+  const ModelConfig& m = c.model;
+  const TrainConfig& t = c.train;
+  toml::table model{{"name", m.name}, {"conv_channels", ints(m.conv_channels)},
+                    {"kernel_time", m.kernel_time}, {"kernel_freq", m.kernel_freq},
+                    {"pool_time", m.pool_time}, {"pool_freq", m.pool_freq},
+                    {"batchnorm", m.batchnorm}, {"conv_dropout", double(m.conv_dropout)},
+                    {"attention_after", m.attention_after}, {"attention_heads", m.attention_heads},
+                    {"attention_head_dim", m.attention_head_dim}, {"temporal_pool", m.temporal_pool},
+                    {"fuse_prosody", m.fuse_prosody}, {"dense", ints(m.dense)},
+                    {"dropout", double(m.dropout)}};
+  toml::table train{{"epochs", t.epochs}, {"batch_size", t.batch_size}, {"optimizer", t.optimizer},
+                    {"lr", double(t.lr)}, {"weight_decay", double(t.weight_decay)},
+                    {"beta1", double(t.beta1)}, {"beta2", double(t.beta2)}, {"eps", double(t.eps)},
+                    {"schedule", t.schedule}, {"warmup_epochs", double(t.warmup_epochs)},
+                    {"min_lr_ratio", double(t.min_lr_ratio)}, {"step_every_epochs", t.step_every_epochs},
+                    {"step_gamma", double(t.step_gamma)}, {"clip_norm", double(t.clip_norm)},
+                    {"class_weights", t.class_weights}, {"patience", t.patience},
+                    {"max_frames", t.max_frames}, {"seed", static_cast<std::int64_t>(t.seed)},
+                    {"bucket_batches", t.bucket_batches}};
+  std::ostringstream os;
+  os << toml::table{{"model", model}, {"train", train}} << "\n";
+  return os.str();
+}
+
+}  // namespace ser

@@ -1,0 +1,108 @@
+// src/train/bench_train.cpp — timing training steps and each layer's forward and backward.
+#include "train/bench_train.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+#include <ostream>
+
+#include "nn/model.hpp"
+#include "ser/cache.hpp"
+#include "ser/model_config.hpp"
+#include "ser/nn/loss.hpp"
+#include "ser/nn/optim_ops.hpp"
+#include "train/engine_session.hpp"
+#include "train/optimizer.hpp"
+
+namespace ser::train {
+namespace {
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
+  RunConfig rc = o.config.empty() ? RunConfig{} : load_run_config(o.config);
+  if (o.batch_size > 0) rc.train.batch_size = o.batch_size;
+  const FeatureCache cache = read_cache(o.cache);
+  const int k = static_cast<int>(cache.class_names.size());
+  std::vector<int> all(cache.n_utterances());
+  std::iota(all.begin(), all.end(), 0);
+  const Normalizer norm = fit_normalizer(cache, all);
+  EngineSession session(o.device, o.kernels, false, log);
+  nn::Model<float> model(rc.model, nn::ModelInputs{cache.n_mels(),
+                                                   rc.model.fuse_prosody ? static_cast<int>(cache.functional_names.size()) : 0, k});
+  BatchMaker maker(cache, norm, model.min_frames());
+  const auto batches = epoch_batches(all, maker, rc.train.batch_size, rc.train.bucket_batches, rc.train.max_frames,
+                                     rc.train.seed, 0);
+  int max_frames = 0;
+  for (int u : all) max_frames = std::max(max_frames, maker.length_of(u, rc.train.max_frames));
+  std::size_t free0 = 0, total0 = 0;
+  nn::device_memory_info(session.ctx().device, &free0, &total0);
+  model.plan(session.ctx(), rc.train.batch_size, max_frames, rc.train.seed);
+  session.attach(model);
+  Optimizer opt(session.ctx(), model.param_table(), rc.train);
+  std::vector<float> w(static_cast<std::size_t>(k), 1.0f);
+  session.set_class_weights(w);
+  std::size_t free1 = 0, total1 = 0;
+  nn::device_memory_info(session.ctx().device, &free1, &total1);
+  const double hop_s = double(cache.config.logmel.hop_length) / cache.config.logmel.sample_rate;
+
+  std::vector<HostBatch> host(batches.size() < 8 ? batches.size() : 8);
+  for (std::size_t i = 0; i < host.size(); ++i) maker.make(batches[i], rc.train.max_frames, 1, host[i]);
+  auto step = [&](const HostBatch& b, std::int64_t s) {
+    session.load_batch(b);
+    nn::zero(session.ctx(), model.param_table().total(), model.grads());
+    const float* logits = model.forward(session.ctx(), true, static_cast<std::uint64_t>(s));
+    nn::softmax_xent(session.ctx(), b.n, k, logits, session.labels(), session.class_weights(), model.dlogits(), nullptr);
+    model.backward(session.ctx(), static_cast<std::uint64_t>(s), model.dlogits());
+    opt.step(session.ctx(), model.params(), model.grads(), 1e-4);
+  };
+  for (int s = 0; s < 2; ++s) step(host[static_cast<std::size_t>(s) % host.size()], s);
+  nn::synchronize(session.ctx());
+  double utts = 0, frames = 0;
+  const double t0 = now_s();
+  for (int s = 0; s < o.steps; ++s) {
+    const HostBatch& b = host[static_cast<std::size_t>(s) % host.size()];
+    step(b, s);
+    utts += b.n;
+    for (int l : b.lengths) frames += l;
+  }
+  nn::synchronize(session.ctx());
+  const double secs = now_s() - t0;
+
+  // Per-layer times: a few more steps with a synchronisation after every layer.
+  model.set_layer_timing(true);
+  std::vector<double> fwd(model.layer_count(), 0), bwd(model.layer_count(), 0);
+  const int timed = std::min(o.steps, 5);
+  for (int s = 0; s < timed; ++s) {
+    step(host[static_cast<std::size_t>(s) % host.size()], s);
+    for (std::size_t i = 0; i < model.layer_count(); ++i) {
+      fwd[i] += model.forward_seconds()[i] / timed;
+      bwd[i] += model.backward_seconds()[i] / timed;
+    }
+  }
+  model.set_layer_timing(false);
+
+  const std::size_t peak = session.on_gpu() ? free0 - free1
+                                            : model.planned_bytes() + 2 * sizeof(float) * static_cast<std::size_t>(model.param_table().total());
+  nlohmann::json row{{"device", session.describe()}, {"model", rc.model.name}, {"batch_size", rc.train.batch_size},
+                     {"steps", o.steps}, {"seconds", secs}, {"utterances_per_second", utts / secs},
+                     {"audio_seconds_per_second", frames * hop_s / secs}, {"peak_memory_bytes", peak},
+                     {"parameters", model.param_table().payload()}, {"layers", nlohmann::json::array()}};
+  char line[240];
+  log << "\n" << row["device"].get<std::string>() << ": " << rc.model.name << ", batch " << rc.train.batch_size << "\n";
+  std::snprintf(line, sizeof line, "  %.1f training utterances/s, %.0f audio-s/s, peak memory %.1f MiB (%s)\n",
+                utts / secs, frames * hop_s / secs, peak / 1048576.0,
+                session.on_gpu() ? "device memory taken" : "planned: model + Adam moments");
+  log << line << "  | layer | forward ms | backward ms |\n  |---|---:|---:|\n";
+  for (std::size_t i = 0; i < model.layer_count(); ++i) {
+    std::snprintf(line, sizeof line, "  | %zu %s | %.3f | %.3f |\n", i, model.layer(i).describe().c_str(), fwd[i] * 1e3,
+                  bwd[i] * 1e3);
+    log << line;
+    row["layers"].push_back({{"layer", model.layer(i).describe()}, {"forward_ms", fwd[i] * 1e3}, {"backward_ms", bwd[i] * 1e3}});
+  }
+  return row;
+}
+
+}  // namespace ser::train

@@ -1,0 +1,44 @@
+// src/train/engine_session.hpp — what training, evaluation and benchmarks share: the device context,
+// a model planned on it, its batch buffers (labels, class weights, probabilities, pinned staging), and
+// uploading a host batch into the model's input slots.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/memory.hpp"
+#include "nn/model.hpp"
+#include "ser/nn/exec.hpp"
+#include "train/dataset.hpp"
+
+namespace ser::train {
+
+class EngineSession {
+ public:
+  // device: "auto" | "cpu" | "cuda"; kernels: "handwritten" | "vendor". Prints the CPU fall-back notice.
+  EngineSession(const std::string& device, const std::string& kernels, bool deterministic, std::ostream& log);
+  ~EngineSession();
+  const nn::ExecContext& ctx() const { return ctx_; }
+  bool on_gpu() const { return ctx_.device == Device::cuda; }
+  std::string describe() const;  // "CPU (AMD EPYC, 2 threads)" / "GPU (NVIDIA H100 ...), handwritten kernels"
+
+  // Allocates the per-batch buffers for `model` (already planned).
+  void attach(nn::Model<float>& model);
+  // Copies batch b into the model's input slots (pinned staging + async copy on the GPU) and sets
+  // the batch shape. prosody is copied only when the model fuses it.
+  void load_batch(const HostBatch& b);
+  std::int32_t* labels() const { return labels_.as<std::int32_t>(); }   // (max_batch)
+  float* class_weights() const { return weights_.as<float>(); }        // (n_classes)
+  float* probs() const { return probs_.as<float>(); }                   // (max_batch, n_classes)
+  void set_class_weights(const std::vector<float>& w);
+
+ private:
+  std::unique_ptr<nn::GpuHandles> gpu_;
+  nn::ExecContext ctx_;
+  nn::Model<float>* model_ = nullptr;
+  nn::Block labels_, weights_, probs_;
+  std::unique_ptr<nn::HostStaging> staging_;
+  std::size_t staging_bytes_ = 0;
+};
+
+}  // namespace ser::train

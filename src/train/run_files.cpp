@@ -1,0 +1,53 @@
+// src/train/run_files.cpp — atomic writes and metrics.jsonl upkeep.
+#include "train/run_files.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ser/error.hpp"
+
+namespace ser::train {
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw file_error(path, "cannot write");
+    }
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+void append_line(const std::string& path, const std::string& line) {
+  std::ofstream out(path, std::ios::app | std::ios::binary);
+  out << line << "\n";
+  out.flush();
+  if (!out) throw file_error(path, "cannot append");
+}
+
+void truncate_metrics(const std::string& path, int last_epoch) {
+  std::ifstream in(path);
+  std::ostringstream kept;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      if (nlohmann::json::parse(line).at("epoch").get<int>() <= last_epoch) kept << line << "\n";
+    } catch (const nlohmann::json::exception&) {
+      // A line cut short by the kill: dropped.
+    }
+  }
+  write_text_atomic(path, kept.str());
+}
+
+}  // namespace ser::train

@@ -1,0 +1,339 @@
+// src/train/trainer.cpp — `ser train`: the epoch loop with validation-based model selection and early
+// stopping, checkpoints for exact resume, metrics.jsonl, and the final test evaluation of the model
+// selected on validation.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/model.hpp"
+#include "ser/cache.hpp"
+#include "ser/error.hpp"
+#include "ser/model_config.hpp"
+#include "ser/nn/counter_rng.hpp"
+#include "ser/nn/loss.hpp"
+#include "ser/nn/optim_ops.hpp"
+#include "ser/train.hpp"
+#include "train/checkpoint.hpp"
+#include "train/engine_session.hpp"
+#include "train/evaluate.hpp"
+#include "train/optimizer.hpp"
+#include "train/prefetcher.hpp"
+#include "train/run_files.hpp"
+
+namespace ser {
+namespace fs = std::filesystem;
+using train::Checkpoint;
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::vector<float> balanced_weights(const FeatureCache& c, const std::vector<int>& train, int k) {
+  std::vector<double> count(static_cast<std::size_t>(k), 0);
+  for (int u : train) count[static_cast<std::size_t>(c.labels[static_cast<std::size_t>(u)])] += 1;
+  int present = 0;
+  for (double x : count) present += x > 0;
+  std::vector<float> w;
+  for (double x : count) w.push_back(x > 0 ? static_cast<float>(train.size() / (present * x)) : 0.0f);
+  return w;
+}
+
+// Host copies of the model's parameters, state and the Adam moments, as a checkpoint.
+Checkpoint snapshot(const nn::Model<float>& m, const train::Optimizer* opt, const train::EngineSession& s,
+                    const RunConfig& rc, const FeatureCache& cache, const train::Normalizer& norm,
+                    const nlohmann::json& split, const train::Progress& progress,
+                    const std::vector<std::vector<int>>& order) {
+  Checkpoint c;
+  c.run_config_toml = to_toml(rc);
+  c.feature_config_json = cache.config.to_json();
+  c.class_names = cache.class_names;
+  c.n_mels = m.inputs().n_mels;
+  c.n_prosody = m.inputs().n_prosody;
+  c.progress = progress;
+  c.split = split;
+  c.normalizer = norm;
+  c.param_entries = m.param_table().entries();
+  c.state_entries = m.state_table().entries();
+  c.params.resize(static_cast<std::size_t>(m.param_table().total()));
+  c.state.resize(static_cast<std::size_t>(m.state_table().total()));
+  nn::download(s.ctx(), c.params.data(), m.params(), sizeof(float) * c.params.size());
+  nn::download(s.ctx(), c.state.data(), m.state(), sizeof(float) * c.state.size());
+  if (opt) {
+    c.adam_m.resize(c.params.size());
+    c.adam_v.resize(c.params.size());
+    nn::download(s.ctx(), c.adam_m.data(), opt->m(), sizeof(float) * c.params.size());
+    nn::download(s.ctx(), c.adam_v.data(), opt->v(), sizeof(float) * c.params.size());
+  }
+  c.data_order = order;
+  return c;
+}
+
+// Copies tensors of a checkpoint into a flat buffer laid out by `table`, by name, checking shapes.
+std::vector<float> by_name(const std::string& path, const std::vector<nn::ParamEntry>& from,
+                           const std::vector<float>& flat, const nn::ParamTable& table, const char* what) {
+  std::vector<float> out(static_cast<std::size_t>(table.total()), 0.0f);
+  for (const auto& e : table.entries()) {
+    const auto it = std::find_if(from.begin(), from.end(), [&](const nn::ParamEntry& f) { return f.name == e.name; });
+    if (it == from.end()) throw file_error(path, std::string(what) + " '" + e.name + "' missing");
+    if (it->shape != e.shape)
+      throw file_error(path, std::string(what) + " '" + e.name + "' has shape " + nn::shape_string(it->shape) +
+                                 ", the model expects " + nn::shape_string(e.shape));
+    std::copy(flat.begin() + it->offset, flat.begin() + it->offset + it->count(), out.begin() + e.offset);
+  }
+  if (from.size() != table.entries().size())
+    throw file_error(path, std::string("holds ") + std::to_string(from.size()) + " " + what + " tensors, the model has " +
+                               std::to_string(table.entries().size()));
+  return out;
+}
+
+std::string eta(double seconds) {
+  const int s = static_cast<int>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
+}
+
+}  // namespace
+
+TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
+  const double t_start = now_s();
+  if (o.out_dir.empty()) throw Error("no run folder given (--out)");
+  RunConfig rc = o.config.empty() ? RunConfig{} : load_run_config(o.config);
+  if (o.epochs > 0) rc.train.epochs = o.epochs;
+  if (o.batch_size > 0) rc.train.batch_size = o.batch_size;
+  const FeatureCache cache = read_cache(o.cache);
+  const int k = static_cast<int>(cache.class_names.size());
+  fs::create_directories(o.out_dir);
+  const std::string last_path = (fs::path(o.out_dir) / "last.h5").string();
+  const std::string best_path = (fs::path(o.out_dir) / "best.h5").string();
+  const std::string metrics_path = (fs::path(o.out_dir) / "metrics.jsonl").string();
+
+  std::optional<Checkpoint> ck;
+  if (o.resume) {
+    ck = train::read_checkpoint(last_path);
+    if (ck->run_config_toml != to_toml(rc))
+      throw file_error(last_path, "was written with another run config; resume with the same --config, --epochs "
+                                  "and --batch-size (the checkpoint's config:\n" + ck->run_config_toml + ")");
+    if (ck->feature_config_json != cache.config.to_json())
+      throw file_error(last_path, "was trained on features with another feature config than " + o.cache);
+  } else if (fs::exists(last_path)) {
+    throw Error(o.out_dir + " already holds a run (last.h5); use --resume to continue it or another --out");
+  }
+
+  // ---- split, normalisation (training speakers only) ------------------------------------------
+  train::Split sp;
+  if (ck) sp = train::split_by_speakers(cache, ck->split.at("test").get<std::vector<std::string>>(),
+                                        ck->split.at("validation").get<std::vector<std::string>>());
+  else if (o.test_speakers.empty() && o.validation_speakers.empty()) sp = train::default_split(cache, rc.train.seed);
+  else sp = train::split_by_speakers(cache, o.test_speakers, o.validation_speakers);
+  const nlohmann::json split_json{{"train", sp.train_speakers}, {"validation", sp.validation_speakers},
+                                  {"test", sp.test_speakers}};
+  const train::Normalizer norm = ck ? ck->normalizer : train::fit_normalizer(cache, sp.train);
+
+  // ---- model and memory plan -------------------------------------------------------------------
+  train::EngineSession session(o.device, o.kernels, o.deterministic, log);
+  nn::ModelInputs inputs{cache.n_mels(), rc.model.fuse_prosody ? static_cast<int>(cache.functional_names.size()) : 0, k};
+  nn::Model<float> model(rc.model, inputs);
+  train::BatchMaker maker(cache, norm, model.min_frames());
+  int max_frames = 0;
+  for (const auto* set : {&sp.train, &sp.validation, &sp.test})
+    for (int u : *set) max_frames = std::max(max_frames, maker.length_of(u, 0));
+  model.plan(session.ctx(), rc.train.batch_size, max_frames, rc.train.seed);
+  session.attach(model);
+  train::Optimizer opt(session.ctx(), model.param_table(), rc.train);
+  const double hop_s = double(cache.config.logmel.hop_length) / cache.config.logmel.sample_rate;
+
+  log << "ser train: " << cache.corpus << " cache " << o.cache << ", " << k << " classes, model '" << rc.model.name
+      << "' (" << model.param_table().payload() << " parameters) on " << session.describe() << "\n";
+  log << "  speakers: train " << sp.train_speakers.size() << " (" << sp.train.size() << " utterances), validation "
+      << nlohmann::json(sp.validation_speakers).dump() << " (" << sp.validation.size() << "), test "
+      << nlohmann::json(sp.test_speakers).dump() << " (" << sp.test.size() << ")\n";
+  for (std::size_t i = 0; i < model.layer_count(); ++i) log << "  layer " << i << ": " << model.layer(i).describe() << "\n";
+  log << model.plan_report();
+
+  std::vector<float> cw(static_cast<std::size_t>(k), 1.0f);
+  if (rc.train.class_weights == "balanced") cw = balanced_weights(cache, sp.train, k);
+  session.set_class_weights(cw);
+
+  train::Progress prog;
+  prog.seed = rc.train.seed;
+  if (ck) {
+    const auto p = by_name(last_path, ck->param_entries, ck->params, model.param_table(), "parameter");
+    const auto s = by_name(last_path, ck->state_entries, ck->state, model.state_table(), "state");
+    if (ck->adam_m.empty()) throw file_error(last_path, "has no Adam moments (a weights-only checkpoint cannot be resumed)");
+    const auto m = by_name(last_path, ck->param_entries, ck->adam_m, model.param_table(), "Adam moment");
+    const auto v = by_name(last_path, ck->param_entries, ck->adam_v, model.param_table(), "Adam moment");
+    nn::upload(session.ctx(), model.params(), p.data(), sizeof(float) * p.size());
+    nn::upload(session.ctx(), model.state(), s.data(), sizeof(float) * s.size());
+    nn::upload(session.ctx(), opt.m(), m.data(), sizeof(float) * m.size());
+    nn::upload(session.ctx(), opt.v(), v.data(), sizeof(float) * v.size());
+    prog = ck->progress;
+    opt.set_steps_taken(prog.step);
+    train::truncate_metrics(metrics_path, prog.epoch);
+    log << "  resumed from " << last_path << " at epoch " << prog.epoch + 1 << ", batch " << prog.batch << ", step "
+        << prog.step << "\n";
+  } else {
+    train::write_text_atomic((fs::path(o.out_dir) / "config.toml").string(), to_toml(rc));
+    train::write_text_atomic(metrics_path, "");
+  }
+
+  const int crop = rc.train.max_frames;
+  const std::int64_t per_epoch =
+      static_cast<std::int64_t>((sp.train.size() + static_cast<std::size_t>(rc.train.batch_size) - 1) / rc.train.batch_size);
+  const std::int64_t total_steps = per_epoch * rc.train.epochs;
+  TrainSummary sum;
+  sum.class_names = cache.class_names;
+  double train_seconds = 0, train_frames = 0, train_utts = 0;
+  const bool tty = o.progress && isatty(STDERR_FILENO);
+
+  for (int epoch = prog.epoch; epoch < rc.train.epochs; ++epoch) {
+    if (prog.epochs_since_best >= rc.train.patience) break;
+    const double t0 = now_s();
+    std::vector<std::vector<int>> order =
+        (ck && epoch == ck->progress.epoch && !ck->data_order.empty())
+            ? ck->data_order
+            : train::epoch_batches(sp.train, maker, rc.train.batch_size, rc.train.bucket_batches, crop, rc.train.seed, epoch);
+    const std::uint64_t crop_seed = nn::mix64(rc.train.seed ^ nn::mix64(0xc0900000ULL + static_cast<std::uint64_t>(epoch)));
+    const int first = epoch == prog.epoch ? prog.batch : 0;
+    double loss_sum = 0, frames = 0;
+    std::int64_t seen = 0, correct = 0;
+    train::Prefetcher loader(maker, order, static_cast<std::size_t>(first), crop, crop_seed);
+    train::HostBatch b;
+    double last_draw = 0;
+    for (int bi = first; loader.next(b); ++bi) {
+      session.load_batch(b);
+      nn::zero(session.ctx(), model.param_table().total(), model.grads());
+      const std::uint64_t step_seed = nn::mix64(rc.train.seed ^ nn::mix64(static_cast<std::uint64_t>(prog.step)));
+      const float* logits = model.forward(session.ctx(), true, step_seed);
+      const double loss = nn::softmax_xent(session.ctx(), b.n, k, logits, session.labels(), session.class_weights(),
+                                           model.dlogits(), session.probs());
+      if (!std::isfinite(loss))
+        throw Error("training diverged: loss " + std::to_string(loss) + " at step " + std::to_string(prog.step) +
+                    " (lower [train] lr or set clip_norm)");
+      std::vector<float> p(static_cast<std::size_t>(b.n) * k);
+      nn::download(session.ctx(), p.data(), session.probs(), sizeof(float) * p.size());
+      for (int i = 0; i < b.n; ++i) {
+        const float* row = &p[static_cast<std::size_t>(i) * k];
+        correct += (std::max_element(row, row + k) - row) == b.labels[static_cast<std::size_t>(i)];
+      }
+      model.backward(session.ctx(), step_seed, model.dlogits());
+      const double lr = train::learning_rate(rc.train, prog.step, per_epoch, total_steps);
+      opt.step(session.ctx(), model.params(), model.grads(), lr);
+      ++prog.step;
+      prog.batch = bi + 1;
+      loss_sum += loss * b.n;
+      seen += b.n;
+      for (int l : b.lengths) frames += l;
+      if (tty && (now_s() - last_draw > 0.2 || bi + 1 == static_cast<int>(order.size()))) {
+        last_draw = now_s();
+        const double el = now_s() - t0;
+        const double done = double(bi + 1 - first) / std::max<double>(1, static_cast<double>(order.size()) - first);
+        const double rest_epoch = el / std::max(done, 1e-9) - el;
+        const double per_ep = el / std::max(done, 1e-9);
+        char line[200];
+        std::snprintf(line, sizeof line, "\repoch %d/%d  batch %d/%zu  loss %.4f  %.0f utt/s  ETA %s   ", epoch + 1,
+                      rc.train.epochs, bi + 1, order.size(), loss_sum / std::max<std::int64_t>(seen, 1),
+                      seen / std::max(el, 1e-9), eta(rest_epoch + per_ep * (rc.train.epochs - epoch - 1)).c_str());
+        std::cerr << line << std::flush;
+      }
+      if (o.checkpoint_every > 0 && prog.step % o.checkpoint_every == 0)
+        train::write_checkpoint(last_path, snapshot(model, &opt, session, rc, cache, norm, split_json, prog, order));
+      if (o.kill_at_step >= 0 && prog.step == o.kill_at_step) std::raise(SIGKILL);
+    }
+    if (tty) std::cerr << "\n";
+    const double epoch_train_s = now_s() - t0;
+    train_seconds += epoch_train_s;
+    train_frames += frames;
+    train_utts += static_cast<double>(seen);
+
+    // ---- validation: model selection and early stopping -----------------------------------------
+    const train::Evaluation val = train::evaluate(model, session, maker, sp.validation, rc.train.batch_size);
+    const ClassMetrics vm = compute_metrics(val.truth, val.predicted, k);
+    const bool better = vm.ua > prog.best_val_ua;
+    prog.epoch = epoch + 1;
+    prog.batch = 0;
+    if (better) {
+      prog.best_val_ua = vm.ua;
+      prog.best_epoch = epoch + 1;
+      prog.epochs_since_best = 0;
+      train::write_checkpoint(best_path, snapshot(model, nullptr, session, rc, cache, norm, split_json, prog, {}));
+    } else {
+      ++prog.epochs_since_best;
+    }
+    const double lr_now = train::learning_rate(rc.train, std::max<std::int64_t>(prog.step - 1, 0), per_epoch, total_steps);
+    const nlohmann::json line{{"epoch", epoch + 1}, {"step", prog.step}, {"lr", lr_now},
+                              {"train_loss", seen ? loss_sum / seen : 0.0},
+                              {"train_accuracy", seen ? double(correct) / seen : 0.0},
+                              {"val_loss", val.loss}, {"val_accuracy", vm.accuracy}, {"val_ua", vm.ua},
+                              {"val_macro_f1", vm.macro_f1}, {"best_epoch", prog.best_epoch},
+                              {"epoch_seconds", now_s() - t0}, {"train_seconds", epoch_train_s},
+                              {"train_utterances_per_second", seen / std::max(epoch_train_s, 1e-9)},
+                              {"train_audio_seconds_per_second", frames * hop_s / std::max(epoch_train_s, 1e-9)}};
+    train::append_line(metrics_path, line.dump());
+    char msg[220];
+    std::snprintf(msg, sizeof msg, "epoch %3d  train loss %.4f acc %.3f  val loss %.4f acc %.3f UA %.3f%s  %.1f s\n",
+                  epoch + 1, seen ? loss_sum / seen : 0.0, seen ? double(correct) / seen : 0.0, val.loss, vm.accuracy,
+                  vm.ua, better ? " *" : "", now_s() - t0);
+    log << msg << std::flush;
+    train::write_checkpoint(last_path, snapshot(model, &opt, session, rc, cache, norm, split_json, prog, {}));
+    sum.epochs_run = epoch + 1;
+  }
+
+  // ---- the validation-selected model on validation and test --------------------------------------
+  const Checkpoint best = train::read_checkpoint(best_path);
+  const auto bp = by_name(best_path, best.param_entries, best.params, model.param_table(), "parameter");
+  const auto bs = by_name(best_path, best.state_entries, best.state, model.state_table(), "state");
+  nn::upload(session.ctx(), model.params(), bp.data(), sizeof(float) * bp.size());
+  nn::upload(session.ctx(), model.state(), bs.data(), sizeof(float) * bs.size());
+  const train::Evaluation val = train::evaluate(model, session, maker, sp.validation, rc.train.batch_size);
+  sum.validation = compute_metrics(val.truth, val.predicted, k);
+  sum.best_epoch = best.progress.best_epoch;
+  sum.best_val_ua = best.progress.best_val_ua;
+  nlohmann::json result{{"class_names", cache.class_names}, {"split", split_json}, {"best_epoch", sum.best_epoch},
+                        {"validation", to_json(sum.validation)}, {"device", session.describe()},
+                        {"model", rc.model.name}, {"parameters", model.param_table().payload()}};
+  if (!sp.test.empty()) {
+    const train::Evaluation test = train::evaluate(model, session, maker, sp.test, rc.train.batch_size);
+    sum.test = compute_metrics(test.truth, test.predicted, k);
+    sum.has_test = true;
+    result["test"] = to_json(sum.test);
+    nlohmann::json preds = nlohmann::json::array();
+    for (std::size_t i = 0; i < test.utterances.size(); ++i)
+      preds.push_back({{"path", cache.paths[static_cast<std::size_t>(test.utterances[i])]},
+                       {"speaker", cache.speakers[static_cast<std::size_t>(test.utterances[i])]},
+                       {"label", test.truth[i]}, {"predicted", test.predicted[i]}});
+    result["test_predictions"] = preds;
+  }
+  sum.seconds = now_s() - t_start;
+  sum.seconds_per_epoch = train_seconds / std::max(1, sum.epochs_run - (ck ? ck->progress.epoch : 0));
+  sum.train_utterances_per_second = train_utts / std::max(train_seconds, 1e-9);
+  sum.train_audio_seconds_per_second = train_frames * hop_s / std::max(train_seconds, 1e-9);
+  result["seconds"] = sum.seconds;
+  result["train_seconds_per_epoch"] = sum.seconds_per_epoch;
+  train::write_text_atomic((fs::path(o.out_dir) / "summary.json").string(), result.dump(2) + "\n");
+  char msg[200];
+  std::snprintf(msg, sizeof msg, "best epoch %d: validation UA %.3f acc %.3f", sum.best_epoch, sum.validation.ua,
+                sum.validation.accuracy);
+  log << msg;
+  if (sum.has_test) {
+    std::snprintf(msg, sizeof msg, "; test UA %.3f acc %.3f macro-F1 %.3f", sum.test.ua, sum.test.accuracy, sum.test.macro_f1);
+    log << msg;
+  }
+  log << " (" << o.out_dir << "/summary.json)\n";
+  return sum;
+}
+
+}  // namespace ser
