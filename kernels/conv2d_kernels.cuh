@@ -8,14 +8,15 @@
 //   backward dx  dx (C_in  × N·H·W)      = wᵀ rearranged (C_in × C_out·kh·kw) · "col2im gather" of dy
 //   backward dw  dw (C_out × C_in·kh·kw) = dy (C_out × N·Ho·Wo) · im2col(x)ᵀ, split along N·Ho·Wo
 //
-// Tiling (Tile<BM, BN, BK, TM, TN>): a block computes a BM × BN tile of the product with NT = 256
+// Tiling (Tile<BM, BN, BK, TM, TN, MIN_BLOCKS>): a block computes a BM × BN tile of the product with NT = 256
 // threads, each holding a TM × TN register tile; the reduction runs in steps of BK through two
 // shared-memory stages (double buffering: the next step's gather is in flight while the current one is
 // multiplied; one __syncthreads per step). Every element of a stage is written before it is read
 // (out-of-range elements are stored as 0), so no shared memory is read uninitialised.
 //
-// Each output element is owned by one thread and summed in a fixed order, so results are bitwise
-// reproducible. The dw split-K partials go to a workspace and are summed in split order by
+// Index decoding uses FastDiv (multiply-high) for run-time divisors and compile-time constants in
+// the 3x3 (and, for dx, stride-1) instantiations. Each output element is owned by one thread and
+// summed in a fixed order, so results are bitwise reproducible. The dw split-K partials go to a workspace and are summed in split order by
 // conv2d_bwd_weight_reduce_kernel; db is a fixed-shape tree reduction per channel.
 #pragma once
 #include <cstdint>
@@ -51,7 +52,8 @@ struct Tile {
   static_assert(TN % 4 == 0 && (TM % 4 == 0 || TM == 2), "thread tiles are float4 (or float2) groups");
   static_assert(NT % BK == 0 && NT % BN == 0 && (BM * BK) % NT == 0 && (BK * BN) % NT == 0,
                 "gather slots must divide evenly");
-  static_assert(SMEM_FLOATS * 4 + BN * 16 <= 48 * 1024, "more than the default 48 KiB of shared memory");  // + dw column table
+  // stages + the dw kernel's column table, within the default 48 KiB (no opt-in needed)
+  static_assert(SMEM_FLOATS * 4 + BN * 16 <= 48 * 1024, "more than the default 48 KiB of shared memory");
 };
 
 // Rows of the product (C_out, or C_in for dx) pick the tile: <= 16, <= 32, <= 64, larger.

@@ -50,7 +50,9 @@ void expect_close(const std::vector<float>& gpu, const std::vector<float>& cpu, 
     max_abs = std::max(max_abs, std::abs(static_cast<double>(gpu[i]) - cpu[i]));
     sq += static_cast<double>(cpu[i]) * cpu[i];
   }
-  if (sq > 1e-8 * static_cast<double>(cpu.size())) EXPECT_LE(nmse(gpu, cpu), nmse_tol) << what;
+  if (sq > 1e-8 * static_cast<double>(cpu.size())) {
+    EXPECT_LE(nmse(gpu, cpu), nmse_tol) << what;
+  }
   EXPECT_LE(max_abs, abs_tol) << what;
 }
 
@@ -346,8 +348,8 @@ TEST(NnAttentionCuda, AttnPoolMatchesCpuTwin) {
       dws.push_back(dw.download());
       dbs.push_back(db.download());
     }
-    expect_close(ys[0], y_cpu, 1e-11, 1e-5, "attn pool y, " + name_of(c));
-    expect_close(as[0], a_cpu, 1e-11, 1e-6, "attn pool alpha, " + name_of(c));
+    expect_close(ys[0], y_cpu, 1e-11, 2e-5, "attn pool y, " + name_of(c));
+    expect_close(as[0], a_cpu, 1e-11, 5e-6, "attn pool alpha, " + name_of(c));
     expect_masked_rows_zero(as[0], c.n, c.t, 1, c.lengths, "masked alpha, " + name_of(c));
     expect_close(dxs[0], dx_cpu, 1e-10, 1e-5, "attn pool dx, " + name_of(c));
     expect_masked_rows_zero(dxs[0], c.n, c.t, static_cast<std::size_t>(c.d), c.lengths, "masked dx rows, " + name_of(c));

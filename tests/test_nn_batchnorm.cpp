@@ -278,6 +278,12 @@ TEST(BatchNormCpu, ParameterGradientsAccumulateInputGradientOverwrites) {
     EXPECT_EQ(dg[c], pre_g[c] + dg0[c]) << c;
     EXPECT_EQ(db[c], pre_b[c] + db0[c]) << c;
   }
+  // dx = nullptr: parameter gradients only, the same values.
+  std::vector<float> dg2(s.c, 0.0f), db2(s.c, 0.0f);
+  batchnorm_backward(kCpu, s, x.data(), dy.data(), cs.lengths.data(), g.data(), m.data(), is.data(), nullptr,
+                     dg2.data(), db2.data());
+  EXPECT_EQ(dg2, dg0);
+  EXPECT_EQ(db2, db0);
 }
 
 TEST(BatchNormCpu, RejectsBadShapes) {

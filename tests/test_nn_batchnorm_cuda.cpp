@@ -1,10 +1,11 @@
-// The CUDA batch-norm kernels (kernels/batchnorm.cu) against the CPU twin, through the dispatch on a
-// GpuHandles context: training forward (y, mean, invstd, running statistics), inference forward and
-// backward (dx overwritten, dgamma/dbeta accumulated onto random values). The shapes cover both
-// reduction plans (one block per channel; a channel split over several blocks with its partial sums
-// parked in y / dx), y and dx at an address that is not 8-byte aligned, lengths of 0 and 1, all
-// lengths 0, and no lengths. Outputs start poisoned with NaN; padded values of x hold large garbage.
-// Each plan is run twice and must repeat bit for bit. Skips without a usable GPU.
+// The CUDA batch-norm kernels (kernels/batchnorm.cu) against the CPU twin, through the dispatch on
+// a GpuHandles context: training forward (y, mean, invstd, running statistics), inference forward
+// and backward (dx overwritten, dgamma/dbeta accumulated onto random values; also without dx). The
+// shapes cover both reduction plans (one block per channel; a channel split over several blocks
+// with its partial sums parked in y / dx), y and dx at an address that is not 8-byte aligned,
+// lengths of 0 and 1, all lengths 0, and no lengths. Outputs start poisoned with NaN; padded values
+// of x hold large garbage. Each plan is run twice and must repeat bit for bit. Skips without a
+// usable GPU.
 #ifdef SER_WITH_CUDA
 
 #include <cuda_runtime.h>
@@ -184,6 +185,15 @@ TEST(BatchNormCuda, MatchesCpuTwinOnBothReductionPlans) {
               ASSERT_EQ(dx[k], 0.0f) << what << " dx " << k;
             }
       }
+
+      // dx = nullptr (one block per channel whatever the shape): the same parameter gradients.
+      upload_to(d_dg, dg0);
+      upload_to(d_db, db0);
+      batchnorm_backward(gpu, s, d_x.get(), d_dy.get(), dlen, d_g.get(), d_mc.get(), d_isc.get(), nullptr, d_dg.get(),
+                         d_db.get());
+      h.synchronize();
+      expect_rel(d_dg.download(), dg_c, 1e-5, what + " dgamma without dx");
+      expect_rel(d_db.download(), db_c, 1e-5, what + " dbeta without dx");
 
       // Inference with the initial running statistics.
       DeviceArray<float> d_rm_in(rm0), d_rv_in(rv0);

@@ -42,14 +42,18 @@ Conv2dShape shape(int n, int c_in, int h, int w, int c_out, int kh, int kw, int 
 }
 
 // Odd shapes covering every branch of the twin: 3x3 s1 p1 (the models' case), non-square kernels,
-// strides 2 and 3 (also unequal), zero and large padding, the 1x1 / s1 / p0 shortcut, a strided 1x1.
+// strides 2 and 3 (also unequal), zero and large padding, the 1x1 / s1 / p0 shortcut, a strided 1x1;
+// for dx both the stride-1 "forward with the flipped kernel" path (C_in >= 8, padding <= kernel - 1)
+// and the col2im path (strides > 1, C_in < 8, or padding > kernel - 1 as in the 2x3 kernel padded by 2).
 std::vector<Conv2dShape> odd_shapes() {
   return {
       shape(2, 3, 7, 5, 4, 3, 3, 1, 1, 1, 1),  shape(1, 2, 9, 8, 3, 3, 2, 2, 1, 1, 0),
       shape(3, 1, 6, 7, 5, 1, 1, 1, 1, 0, 0),  shape(2, 4, 11, 10, 3, 5, 3, 2, 2, 2, 1),
       shape(1, 3, 5, 13, 2, 2, 4, 1, 3, 0, 2), shape(2, 2, 8, 9, 3, 3, 3, 2, 2, 0, 0),
       shape(2, 3, 7, 6, 2, 1, 1, 2, 2, 0, 0),  shape(1, 2, 4, 5, 3, 3, 3, 1, 1, 2, 2),
-      shape(1, 5, 3, 3, 7, 3, 3, 3, 3, 1, 1),
+      shape(1, 5, 3, 3, 7, 3, 3, 3, 3, 1, 1),  shape(2, 9, 7, 6, 4, 3, 3, 1, 1, 1, 1),
+      shape(1, 8, 6, 9, 3, 2, 4, 1, 1, 0, 2),  shape(2, 10, 5, 6, 4, 3, 3, 1, 1, 0, 0),
+      shape(2, 8, 5, 6, 4, 2, 3, 1, 1, 2, 1),
   };
 }
 
@@ -225,7 +229,8 @@ TEST(NnConv, BackwardFloatMatchesNaiveOnOddShapes) {
 TEST(NnConv, BackwardMatchesFiniteDifferences) {
   const std::vector<Conv2dShape> shapes = {shape(2, 2, 5, 4, 3, 3, 3, 1, 1, 1, 1),
                                            shape(1, 3, 7, 6, 2, 3, 2, 2, 1, 1, 0),
-                                           shape(2, 2, 6, 7, 2, 2, 3, 2, 3, 1, 2)};
+                                           shape(2, 2, 6, 7, 2, 2, 3, 2, 3, 1, 2),
+                                           shape(1, 8, 4, 5, 2, 3, 3, 1, 1, 1, 1)};
   std::uint64_t seed = 400;
   for (const Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));

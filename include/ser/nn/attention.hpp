@@ -27,7 +27,8 @@ template <typename T>
 void sdpa_backward_cpu(const SdpaShape& s, const T* q, const T* k, const T* v, const T* o,
                        const T* lse, const T* dout, const int* lengths, T* dq, T* dk, T* dv);
 
-// Scratch bytes the dispatch functions need (0 for the fused kernels; the CPU twin may use some).
+// Scratch bytes the dispatch functions need: 0 on the CPU (the twin keeps its own scratch); on the
+// GPU the backward's row dots D_i = dO_i · O_i, (N, heads, T) floats (the forward needs none).
 std::size_t sdpa_workspace_bytes(const ExecContext&, const SdpaShape& s);
 void sdpa_forward(const ExecContext&, const SdpaShape& s, const float* q, const float* k,
                   const float* v, const int* lengths, float* o, float* lse, void* workspace);

@@ -1,14 +1,15 @@
 // src/nn/ops/batchnorm_cpu.cpp — CPU twin of masked batch normalisation (ser/nn/batchnorm.hpp), the
 // oracle of kernels/batchnorm.cu.
 //
-// Statistics: per channel, a two-pass mean / biased variance in double over the valid elements
-// (h < lengths[n]) only. The saved mean and invstd are rounded to T, and normalisation and backward
-// use those rounded values, exactly as the GPU does, so both sides normalise with the same numbers.
+// Statistics: per channel, a two-pass mean / biased variance in double over the valid elements (h <
+// lengths[n]) only. The saved mean and invstd are rounded to T, and normalisation and backward use
+// those rounded values, exactly as the GPU does, so both sides normalise with the same numbers.
 // running_var takes the unbiased variance count / (count - 1) * var; with a single valid element
 // (count 1) it is undefined and running_var is left alone (PyTorch refuses such a batch). A channel
 // with no valid element (every length 0) writes mean = invstd = 0, leaves the running statistics
-// alone and outputs 0. The valid part of every (n, c) plane is its first len_n * W elements, so each
-// loop below runs over contiguous memory.
+// alone and outputs 0. Backward accepts dx = nullptr (parameter gradients only). The valid part of
+// every (n, c) plane is its first len_n * W elements, so each loop below runs over contiguous
+// memory.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -115,6 +116,7 @@ void batchnorm_backward_cpu(const BatchNormShape& s, const T* x, const T* dy, co
     }
     dgamma[c] += static_cast<T>(sdyx);
     dbeta[c] += static_cast<T>(sdy);
+    if (!dx) continue;  // parameter gradients only (as the GPU allows)
     T a = T(0), mdy = T(0), mdyx = T(0);
     if (count > 0) {
       a = gamma[c] * is;
