@@ -43,8 +43,8 @@ Split split_by_speakers(const FeatureCache& cache, const std::vector<std::string
 }
 
 Split default_split(const FeatureCache& cache, std::uint64_t seed) {
-  std::vector<std::string> spk(std::set<std::string>(cache.speakers.begin(), cache.speakers.end()).begin(),
-                               std::set<std::string>(cache.speakers.begin(), cache.speakers.end()).end());
+  const std::set<std::string> unique(cache.speakers.begin(), cache.speakers.end());
+  std::vector<std::string> spk(unique.begin(), unique.end());
   if (spk.size() < 3) throw Error("a speaker-independent split needs at least 3 speakers, the cache has " +
                                   std::to_string(spk.size()));
   std::mt19937_64 rng(seed);
