@@ -118,6 +118,11 @@ if [ $BUILT = 1 ]; then
     fi
   done
   run_step "ser bench features --device cuda" no "$BUILD/ser" bench features --device cuda
+  # Training throughput on the synthetic corpus (no data needed): hand-written kernels and cuDNN.
+  if run_step "synthetic cache" no "$BUILD/ser" features --corpus synthetic --device cuda --out "$LOGS/synthetic.h5"; then
+    run_step "ser bench train --device cuda" no "$BUILD/ser" bench train --cache "$LOGS/synthetic.h5" \
+      --config experiments/cnn_attn.toml --device cuda --kernels all
+  fi
 fi
 
 # ---- report -----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "nn/ops/dispatch.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/elementwise.hpp"
 
@@ -14,11 +15,6 @@ namespace ser::nn {
 
 namespace {
 
-#ifdef SER_WITH_CUDA
-cudaStream_t stream_of(const ExecContext& ctx) { return static_cast<cudaStream_t>(ctx.stream); }
-#else
-[[noreturn]] void no_cuda(const char* op) { throw Error(std::string(op) + ": ser was built without CUDA"); }
-#endif
 
 void check_nonnegative(const char* op, std::initializer_list<int> dims) {
   for (const int d : dims)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nn/ops/dispatch.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/optim_ops.hpp"
 
@@ -15,11 +16,6 @@ namespace ser::nn {
 
 namespace {
 
-#ifdef SER_WITH_CUDA
-cudaStream_t stream_of(const ExecContext& ctx) { return static_cast<cudaStream_t>(ctx.stream); }
-#else
-[[noreturn]] void no_cuda(const char* op) { throw Error(std::string(op) + ": ser was built without CUDA"); }
-#endif
 
 void check_count(const char* op, std::int64_t count) {
   if (count < 0) throw Error(std::string(op) + ": negative element count " + std::to_string(count));

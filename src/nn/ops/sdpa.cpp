@@ -5,6 +5,7 @@
 #include <string>
 
 #include "nn/ops/attention_shape.hpp"
+#include "nn/ops/dispatch.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/attention.hpp"
 
@@ -13,16 +14,6 @@
 #endif
 
 namespace ser::nn {
-
-namespace {
-
-#ifdef SER_WITH_CUDA
-cudaStream_t stream_of(const ExecContext& ctx) { return static_cast<cudaStream_t>(ctx.stream); }
-#else
-[[noreturn]] void no_cuda(const char* op) { throw Error(std::string(op) + ": ser was built without CUDA"); }
-#endif
-
-}  // namespace
 
 std::size_t sdpa_workspace_bytes(const ExecContext& ctx, const SdpaShape& s) {
   sdpa_check_shape(s, "sdpa_workspace_bytes");

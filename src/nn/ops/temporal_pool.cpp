@@ -4,6 +4,7 @@
 #include <string>
 
 #include "nn/ops/attention_shape.hpp"
+#include "nn/ops/dispatch.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/attention.hpp"
 
@@ -12,16 +13,6 @@
 #endif
 
 namespace ser::nn {
-
-namespace {
-
-#ifdef SER_WITH_CUDA
-cudaStream_t stream_of(const ExecContext& ctx) { return static_cast<cudaStream_t>(ctx.stream); }
-#else
-[[noreturn]] void no_cuda(const char* op) { throw Error(std::string(op) + ": ser was built without CUDA"); }
-#endif
-
-}  // namespace
 
 void mean_pool_forward(const ExecContext& ctx, int n, int t, int d, const float* x, const int* lengths, float* y) {
   pool_check_shape(n, t, d, "mean_pool_forward");
