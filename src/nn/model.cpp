@@ -258,6 +258,7 @@ Pass<T> Model<T>::pass(const ExecContext& ctx, bool training, std::uint64_t seed
   p.seed = seed;
   p.prosody = prosody_;
   p.scratch = scratch_mem_.get();
+  p.scratch_size = scratch_mem_.bytes();
   return p;
 }
 

@@ -2,6 +2,9 @@
 // normalisation (statistics over valid time steps), 2-D max-pooling, each over (N, C, T, F) maps.
 #pragma once
 #include <string>
+#include <type_traits>
+
+#include "ser/error.hpp"
 
 #include "nn/layers/layer.hpp"
 #include "nn/ops_any.hpp"
@@ -47,11 +50,24 @@ class Conv2dLayer final : public Layer<T> {
   std::size_t scratch_bytes(const ExecContext& ctx, const Dims& in) const override {
     return conv2d_workspace_bytes(ctx, shape(in));
   }
+  // The scratch was planned at the largest shape; cuDNN's algorithm choice (vendor path) may want
+  // more at another shape, which is refused here rather than overrun.
+  void check_scratch(const Pass<T>& p, const Dims& in) const {
+    if constexpr (std::is_same_v<T, float>) {
+      const std::size_t need = conv2d_workspace_bytes(p.ctx, shape(in));
+      if (need > p.scratch_size)
+        throw Error(name_ + ": the convolution wants " + std::to_string(need) + " bytes of workspace at batch " +
+                    std::to_string(in.n) + " x " + std::to_string(in.t) + ", the plan has " +
+                    std::to_string(p.scratch_size) + " (try --kernels handwritten)");
+    }
+  }
   void forward(const Pass<T>& p, const Act<T>& x, Act<T>& y) override {
+    check_scratch(p, x.dims);
     any::conv2d_forward(p.ctx, shape(x.dims), x.data, w_, b_, y.data, p.scratch);
     if (mask_) any::time_mask(p.ctx, y.dims.n, y.dims.c, y.dims.t, y.dims.f, y.lengths, y.data);
   }
   void backward(const Pass<T>& p, const Act<T>& x, const Act<T>&, const T* dy, T* dx) override {
+    check_scratch(p, x.dims);
     any::conv2d_backward(p.ctx, shape(x.dims), x.data, w_, dy, dx, dw_, db_, p.scratch);
   }
   double forward_flops(const Dims& in) const override { return shape(in).flops_forward(); }

@@ -38,6 +38,7 @@ struct Pass {
   std::uint64_t seed = 0;           // this step's dropout seed (layers mix in their index)
   const T* prosody = nullptr;       // (N, n_prosody) utterance vector for fusion, on the device
   void* scratch = nullptr;          // shared workspace, Layer::scratch_bytes() at least
+  std::size_t scratch_size = 0;     // its size in bytes (planned at the largest batch x length)
 };
 
 template <typename T>
