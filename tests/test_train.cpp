@@ -120,5 +120,16 @@ TEST(Train, BadCheckpointsAndRunFoldersAreClearErrors) {
   EXPECT_NE(out.find("speaker 'nobody' is not in the cache"), std::string::npos) << out;
 }
 
+TEST(Train, ProfileAndBenchRunOnTheCpu) {
+  std::string out;
+  ASSERT_EQ(test::run_ser("profile --cache " + synthetic_cache() + " --config " +
+                              repo_file("experiments/synthetic_cnn_attn.toml") + " --steps 1 --device cpu", &out), 0) << out;
+  EXPECT_NE(out.find("profiled 1 steps"), std::string::npos) << out;
+  ASSERT_EQ(test::run_ser("bench train --cache " + synthetic_cache() + " --config " +
+                              repo_file("experiments/synthetic_cnn_attn.toml") + " --steps 2 --device cpu", &out), 0) << out;
+  EXPECT_NE(out.find("training utterances/s"), std::string::npos) << out;
+  EXPECT_NE(out.find("self-attention"), std::string::npos) << out;  // the per-layer table
+}
+
 }  // namespace
 }  // namespace ser

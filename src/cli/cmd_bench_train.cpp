@@ -44,3 +44,27 @@ void register_bench_train(CLI::App& bench) {
 }
 
 }  // namespace ser::cli
+
+namespace ser::cli {
+
+void register_profile(CLI::App& app) {
+  auto* cmd = app.add_subcommand("profile", "A few training steps inside a CUDA profiler capture window, with NVTX "
+                                             "ranges per phase and layer (docs/profiling.md)");
+  auto o = std::make_shared<train::BenchTrainOptions>();
+  o->steps = 5;
+  o->profile = true;
+  auto dev = std::make_shared<DeviceOptions>();
+  cmd->add_option("--cache", o->cache, "feature cache")->required();
+  cmd->add_option("--config", o->config, "run config (TOML); default: built-in cnn_attn");
+  cmd->add_option("--steps", o->steps, "training steps inside the capture window (after 2 warm-up steps)")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size, "override [train] batch_size");
+  add_device_options(*cmd, *dev);
+  cmd->callback([o, dev] {
+    o->device = dev->device;
+    o->kernels = dev->kernels;
+    train::bench_train(*o, std::cout);
+  });
+}
+
+}  // namespace ser::cli

@@ -18,6 +18,7 @@ void register_demo(CLI::App& app);
 void register_device(CLI::App& app);
 void register_train(CLI::App& app);
 void register_bench_train(CLI::App& bench);  // `ser bench train`, under `ser bench`
+void register_profile(CLI::App& app);
 
 // Options several subcommands share.
 struct DeviceOptions {

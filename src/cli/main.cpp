@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   ser::cli::register_bench(app);
   ser::cli::register_device(app);
   ser::cli::register_train(app);
+  ser::cli::register_profile(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

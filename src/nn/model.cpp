@@ -9,6 +9,7 @@
 #include "nn/layers/attention_layers.hpp"
 #include "nn/layers/conv_layers.hpp"
 #include "nn/layers/dense_layers.hpp"
+#include "nn/nvtx.hpp"
 #include "ser/error.hpp"
 
 namespace ser::nn {
@@ -83,6 +84,12 @@ Model<T>::Model(const ModelConfig& c, const ModelInputs& in) : config_(c), input
   }
   layers_.push_back(std::make_unique<LinearLayer<T>>("classifier", d, in.n_classes));
 
+  for (std::size_t i = 0; i < layers_.size(); ++i) {  // NVTX range names: "L5 conv2d fwd"
+    std::string name("L");
+    name.append(std::to_string(i)).append(" ").append(layers_[i]->kind());
+    range_names_.push_back(name + " fwd");
+    range_names_.push_back(name + " bwd");
+  }
   for (auto& l : layers_) {
     const std::size_t p0 = params_.entries().size(), s0 = state_.entries().size();
     l->declare(params_, state_);
@@ -277,6 +284,7 @@ const T* Model<T>::forward(const ExecContext& ctx, bool training, std::uint64_t 
     Act<T> x{act_ptr_[i], dims_[i], dims_[i].timed ? lengths_dev_ + i * n : nullptr};
     Act<T> y{act_ptr_[i + 1], dims_[i + 1], dims_[i + 1].timed ? lengths_dev_ + (i + 1) * n : nullptr};
     const double t0 = timing_ ? now_s() : 0;
+    const NvtxRange range(range_names_[2 * i]);
     layers_[i]->forward(p, x, y);
     if (timing_) { synchronize(ctx); fwd_s_[i] = now_s() - t0; }
   }
@@ -299,6 +307,7 @@ void Model<T>::backward(const ExecContext& ctx, std::uint64_t seed, const T* dlo
       else { dx = grad_buf_[which]; which ^= 1; }
     }
     const double t0 = timing_ ? now_s() : 0;
+    const NvtxRange range(range_names_[2 * i + 1]);
     layers_[i]->backward(p, x, y, dy, dx);
     if (timing_) { synchronize(ctx); bwd_s_[i] = now_s() - t0; }
     dy = dx;

@@ -99,6 +99,7 @@ class Model {
   std::vector<Dims> dims_;         // current batch: dims_[i] = input dims of layer i, dims_[L] = logits
   bool timing_ = false;
   std::vector<double> fwd_s_, bwd_s_;
+  std::vector<std::string> range_names_;  // NVTX: forward and backward name of each layer
 };
 
 extern template class Model<float>;

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "nn/model.hpp"
+#include "nn/nvtx.hpp"
 #include "ser/cache.hpp"
 #include "ser/model_config.hpp"
 #include "ser/nn/loss.hpp"
@@ -61,8 +62,10 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   for (int s = 0; s < 2; ++s) step(host[static_cast<std::size_t>(s) % host.size()], s);
   nn::synchronize(session.ctx());
   double utts = 0, frames = 0;
+  if (o.profile) nn::profiler_start();
   const double t0 = now_s();
   for (int s = 0; s < o.steps; ++s) {
+    const nn::NvtxRange range("train step");
     const HostBatch& b = host[static_cast<std::size_t>(s) % host.size()];
     step(b, s);
     utts += b.n;
@@ -70,16 +73,17 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   }
   nn::synchronize(session.ctx());
   const double secs = now_s() - t0;
+  if (o.profile) nn::profiler_stop();
 
   // Per-layer times: a few more steps with a synchronisation after every layer.
   model.set_layer_timing(true);
   std::vector<double> fwd(model.layer_count(), 0), bwd(model.layer_count(), 0);
-  const int timed = std::min(o.steps, 5);
+  const int timed = o.profile ? 0 : std::min(o.steps, 5);  // profiling: the window above is what counts
   for (int s = 0; s < timed; ++s) {
     step(host[static_cast<std::size_t>(s) % host.size()], s);
     for (std::size_t i = 0; i < model.layer_count(); ++i) {
-      fwd[i] += model.forward_seconds()[i] / timed;
-      bwd[i] += model.backward_seconds()[i] / timed;
+      fwd[i] += model.forward_seconds()[i] / std::max(timed, 1);
+      bwd[i] += model.backward_seconds()[i] / std::max(timed, 1);
     }
   }
   model.set_layer_timing(false);
@@ -95,7 +99,12 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   std::snprintf(line, sizeof line, "  %.1f training utterances/s, %.0f audio-s/s, peak memory %.1f MiB (%s)\n",
                 utts / secs, frames * hop_s / secs, peak / 1048576.0,
                 session.on_gpu() ? "device memory taken" : "planned: model + Adam moments");
-  log << line << "  | layer | forward ms | backward ms |\n  |---|---:|---:|\n";
+  log << line;
+  if (o.profile) {
+    log << "  profiled " << o.steps << " steps between cudaProfilerStart and cudaProfilerStop\n";
+    return row;
+  }
+  log << "  | layer | forward ms | backward ms |\n  |---|---:|---:|\n";
   for (std::size_t i = 0; i < model.layer_count(); ++i) {
     std::snprintf(line, sizeof line, "  | %zu %s | %.3f | %.3f |\n", i, model.layer(i).describe().c_str(), fwd[i] * 1e3,
                   bwd[i] * 1e3);

@@ -13,6 +13,7 @@ struct BenchTrainOptions {
   std::string device = "auto", kernels = "handwritten";
   int steps = 20;        // timed optimizer steps (after 2 warm-up steps)
   int batch_size = 0;    // > 0 overrides [train] batch_size
+  bool profile = false;  // `ser profile`: the timed steps run between cudaProfilerStart and Stop
 };
 
 // Runs the benchmark and returns one result row (also the per-layer table), printing to `log`.

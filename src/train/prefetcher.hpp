@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "nn/nvtx.hpp"
 #include "train/dataset.hpp"
 
 namespace ser::train {
@@ -48,7 +49,10 @@ class Prefetcher {
     try {
       for (std::size_t i = next_; i < batches_.size(); ++i) {
         HostBatch b;
-        maker_.make(batches_[i], crop_, seed_, b);
+        {
+          const nn::NvtxRange r("loader: assemble batch");
+          maker_.make(batches_[i], crop_, seed_, b);
+        }
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return queue_.size() < depth_ || stop_; });
         if (stop_) return;

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/model.hpp"
+#include "nn/nvtx.hpp"
 #include "ser/cache.hpp"
 #include "ser/error.hpp"
 #include "ser/model_config.hpp"
@@ -214,12 +215,24 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
     train::HostBatch b;
     double last_draw = 0;
     for (int bi = first; loader.next(b); ++bi) {
-      session.load_batch(b);
-      nn::zero(session.ctx(), model.param_table().total(), model.grads());
+      const nn::NvtxRange step_range("train step");
+      {
+        const nn::NvtxRange r("load batch");
+        session.load_batch(b);
+        nn::zero(session.ctx(), model.param_table().total(), model.grads());
+      }
       const std::uint64_t step_seed = nn::mix64(rc.train.seed ^ nn::mix64(static_cast<std::uint64_t>(prog.step)));
-      const float* logits = model.forward(session.ctx(), true, step_seed);
-      const double loss = nn::softmax_xent(session.ctx(), b.n, k, logits, session.labels(), session.class_weights(),
-                                           model.dlogits(), session.probs());
+      const float* logits = nullptr;
+      {
+        const nn::NvtxRange r("forward");
+        logits = model.forward(session.ctx(), true, step_seed);
+      }
+      double loss = 0;
+      {
+        const nn::NvtxRange r("loss");
+        loss = nn::softmax_xent(session.ctx(), b.n, k, logits, session.labels(), session.class_weights(),
+                                model.dlogits(), session.probs());
+      }
       if (!std::isfinite(loss))
         throw Error("training diverged: loss " + std::to_string(loss) + " at step " + std::to_string(prog.step) +
                     " (lower [train] lr or set clip_norm)");
@@ -229,9 +242,15 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
         const float* row = &p[static_cast<std::size_t>(i) * k];
         correct += (std::max_element(row, row + k) - row) == b.labels[static_cast<std::size_t>(i)];
       }
-      model.backward(session.ctx(), step_seed, model.dlogits());
+      {
+        const nn::NvtxRange r("backward");
+        model.backward(session.ctx(), step_seed, model.dlogits());
+      }
       const double lr = train::learning_rate(rc.train, prog.step, per_epoch, total_steps);
-      opt.step(session.ctx(), model.params(), model.grads(), lr);
+      {
+        const nn::NvtxRange r("optimizer");
+        opt.step(session.ctx(), model.params(), model.grads(), lr);
+      }
       ++prog.step;
       prog.batch = bi + 1;
       loss_sum += loss * b.n;
@@ -260,7 +279,11 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
     train_utts += static_cast<double>(seen);
 
     // ---- validation: model selection and early stopping -----------------------------------------
-    const train::Evaluation val = train::evaluate(model, session, maker, sp.validation, rc.train.batch_size);
+    train::Evaluation val;
+    {
+      const nn::NvtxRange r("evaluation");
+      val = train::evaluate(model, session, maker, sp.validation, rc.train.batch_size);
+    }
     const ClassMetrics vm = compute_metrics(val.truth, val.predicted, k);
     const bool better = vm.ua > prog.best_val_ua;
     prog.epoch = epoch + 1;
