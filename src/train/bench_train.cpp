@@ -10,10 +10,9 @@
 #include "nn/nvtx.hpp"
 #include "ser/cache.hpp"
 #include "ser/model_config.hpp"
-#include "ser/nn/loss.hpp"
-#include "ser/nn/optim_ops.hpp"
 #include "train/engine_session.hpp"
 #include "train/optimizer.hpp"
+#include "train/train_step.hpp"
 
 namespace ser::train {
 namespace {
@@ -53,11 +52,7 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   for (std::size_t i = 0; i < host.size(); ++i) maker.make(batches[i], rc.train.max_frames, 1, host[i]);
   auto step = [&](const HostBatch& b, std::int64_t s) {
     session.load_batch(b);
-    nn::zero(session.ctx(), model.param_table().total(), model.grads());
-    const float* logits = model.forward(session.ctx(), true, static_cast<std::uint64_t>(s));
-    nn::softmax_xent(session.ctx(), b.n, k, logits, session.labels(), session.class_weights(), model.dlogits(), nullptr);
-    model.backward(session.ctx(), static_cast<std::uint64_t>(s), model.dlogits());
-    opt.step(session.ctx(), model.params(), model.grads(), 1e-4);
+    train_step(model, session, opt, b.n, static_cast<std::uint64_t>(s), 1e-4, false);
   };
   for (int s = 0; s < 2; ++s) step(host[static_cast<std::size_t>(s) % host.size()], s);
   nn::synchronize(session.ctx());

@@ -22,8 +22,6 @@
 #include "ser/error.hpp"
 #include "ser/model_config.hpp"
 #include "ser/nn/counter_rng.hpp"
-#include "ser/nn/loss.hpp"
-#include "ser/nn/optim_ops.hpp"
 #include "ser/train.hpp"
 #include "train/checkpoint.hpp"
 #include "train/engine_session.hpp"
@@ -31,6 +29,7 @@
 #include "train/optimizer.hpp"
 #include "train/prefetcher.hpp"
 #include "train/run_files.hpp"
+#include "train/train_step.hpp"
 
 namespace ser {
 namespace fs = std::filesystem;
@@ -219,20 +218,10 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
       {
         const nn::NvtxRange r("load batch");
         session.load_batch(b);
-        nn::zero(session.ctx(), model.param_table().total(), model.grads());
       }
       const std::uint64_t step_seed = nn::mix64(rc.train.seed ^ nn::mix64(static_cast<std::uint64_t>(prog.step)));
-      const float* logits = nullptr;
-      {
-        const nn::NvtxRange r("forward");
-        logits = model.forward(session.ctx(), true, step_seed);
-      }
-      double loss = 0;
-      {
-        const nn::NvtxRange r("loss");
-        loss = nn::softmax_xent(session.ctx(), b.n, k, logits, session.labels(), session.class_weights(),
-                                model.dlogits(), session.probs());
-      }
+      const double lr = train::learning_rate(rc.train, prog.step, per_epoch, total_steps);
+      const double loss = train::train_step(model, session, opt, b.n, step_seed, lr, true);
       if (!std::isfinite(loss))
         throw Error("training diverged: loss " + std::to_string(loss) + " at step " + std::to_string(prog.step) +
                     " (lower [train] lr or set clip_norm)");
@@ -241,15 +230,6 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
       for (int i = 0; i < b.n; ++i) {
         const float* row = &p[static_cast<std::size_t>(i) * k];
         correct += (std::max_element(row, row + k) - row) == b.labels[static_cast<std::size_t>(i)];
-      }
-      {
-        const nn::NvtxRange r("backward");
-        model.backward(session.ctx(), step_seed, model.dlogits());
-      }
-      const double lr = train::learning_rate(rc.train, prog.step, per_epoch, total_steps);
-      {
-        const nn::NvtxRange r("optimizer");
-        opt.step(session.ctx(), model.params(), model.grads(), lr);
       }
       ++prog.step;
       prog.batch = bi + 1;

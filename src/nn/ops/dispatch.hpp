@@ -1,6 +1,8 @@
 // src/nn/ops/dispatch.hpp — what every op's dispatch file needs to pick the CPU twin or the CUDA
-// launcher: the context's stream as a cudaStream_t, or the error for a build without CUDA.
+// launcher: the context's stream as a cudaStream_t, or the error for a build without CUDA, and the
+// element-count check of the elementwise ops.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "ser/error.hpp"
@@ -17,5 +19,9 @@ inline cudaStream_t stream_of(const ExecContext& ctx) { return static_cast<cudaS
 #else
 [[noreturn]] inline void no_cuda(const char* op) { throw Error(std::string(op) + ": ser was built without CUDA"); }
 #endif
+
+inline void check_count(const char* op, std::int64_t count) {
+  if (count < 0) throw Error(std::string(op) + ": negative element count " + std::to_string(count));
+}
 
 }  // namespace ser::nn

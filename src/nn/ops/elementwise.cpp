@@ -16,10 +16,6 @@ namespace ser::nn {
 
 namespace {
 
-void check_count(const char* op, std::int64_t count) {
-  if (count < 0) throw Error(std::string(op) + ": negative element count " + std::to_string(count));
-}
-
 void check_p(const char* op, float p) {
   if (!(p >= 0.0f && p <= 1.0f)) throw Error(std::string(op) + ": p must be in [0, 1], found " + std::to_string(p));
 }

@@ -14,15 +14,6 @@
 
 namespace ser::nn {
 
-namespace {
-
-
-void check_count(const char* op, std::int64_t count) {
-  if (count < 0) throw Error(std::string(op) + ": negative element count " + std::to_string(count));
-}
-
-}  // namespace
-
 void adam_update(const ExecContext& ctx, std::int64_t count, const AdamStep& h, float* params, const float* grads,
                  float* m, float* v, const std::uint8_t* decay_mask) {
   check_count("adam_update", count);

@@ -1,0 +1,16 @@
+// src/train/train_step.hpp — one optimizer step on a batch already loaded into the session:
+// zero the gradients, forward, fused softmax cross-entropy, backward, clip + Adam. The trainer and
+// `ser bench train` both run exactly this.
+#pragma once
+#include <cstdint>
+
+#include "train/engine_session.hpp"
+#include "train/optimizer.hpp"
+
+namespace ser::train {
+
+// Returns the loss. When `probs` is true the class probabilities are left in session.probs().
+double train_step(nn::Model<float>& model, EngineSession& session, Optimizer& opt, int n, std::uint64_t seed,
+                  double lr, bool probs);
+
+}  // namespace ser::train
