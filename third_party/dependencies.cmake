@@ -1,6 +1,7 @@
 # Finds the external libraries ser links against. All come from Debian packages; nothing is vendored.
 #   libsndfile1-dev libsoxr-dev libhdf5-dev libcli11-dev nlohmann-json3-dev libgtest-dev
-#   libopenblas-dev (CPU GEMM) libtomlplusplus-dev (model configs)
+#   libopenblas-dev (CPU GEMM) libtomlplusplus-dev (model configs) libsvm-dev (SVM baselines)
+#   libonnx-dev libprotobuf-dev (ONNX export)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 
@@ -32,3 +33,18 @@ add_library(ser::blas ALIAS PkgConfig::OPENBLAS)
 # Model and experiment configs (toml++).
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 add_library(ser::toml ALIAS PkgConfig::TOMLPP)
+
+# The paper's SVM baselines (libsvm: linear and RBF kernels).
+find_path(LIBSVM_INCLUDE_DIR svm.h PATH_SUFFIXES libsvm REQUIRED)
+find_library(LIBSVM_LIBRARY svm REQUIRED)
+add_library(ser_svm INTERFACE)
+target_include_directories(ser_svm SYSTEM INTERFACE ${LIBSVM_INCLUDE_DIR})
+target_link_libraries(ser_svm INTERFACE ${LIBSVM_LIBRARY})
+add_library(ser::svm ALIAS ser_svm)
+
+# ONNX export: the ONNX protobuf messages and its checker (Debian libonnx-dev).
+find_package(Protobuf REQUIRED)
+find_package(ONNX CONFIG REQUIRED)
+add_library(ser_onnx INTERFACE)
+target_link_libraries(ser_onnx INTERFACE onnx onnx_proto protobuf::libprotobuf)
+add_library(ser::onnx ALIAS ser_onnx)

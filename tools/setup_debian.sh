@@ -4,7 +4,8 @@
 # CPU backend only.
 set -euo pipefail
 packages=(build-essential cmake pkg-config libsndfile1-dev libsoxr-dev libhdf5-dev libcli11-dev
-          nlohmann-json3-dev libgtest-dev libopenblas-dev libtomlplusplus-dev)
+          nlohmann-json3-dev libgtest-dev libopenblas-dev libtomlplusplus-dev libsvm-dev
+          libonnx-dev libprotobuf-dev protobuf-compiler)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
