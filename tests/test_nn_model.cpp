@@ -88,6 +88,30 @@ TEST(NnModel, GradientsMatchFiniteDifferencesAttentionAfterBlock1) { check_model
 TEST(NnModel, GradientsMatchFiniteDifferencesAttentionAfterBlock2) { check_model_gradients(2, "mean", true); }
 TEST(NnModel, GradientsMatchFiniteDifferencesNoAttention) { check_model_gradients(0, "attention", false); }
 
+// The MLP baseline: the functionals are the only input; the log-mel map must not matter.
+TEST(NnModel, FunctionalsOnlyMlpGradientsAndIgnoresTheMap) {
+  Problem p = make_problem();
+  ModelConfig c = tiny_config(0, "mean", false);
+  c.input = "functionals";
+  c.dense = {6, 4};
+  Model<double> m(c, nn::ModelInputs{p.mels, p.prosody, p.classes});
+  ASSERT_EQ(m.layer(0).kind(), "functionals_input");
+  m.plan(nn::ExecContext{}, p.n, p.t, 5);
+  const double base = loss_of(m, p, true);
+  const std::int64_t total = m.param_table().total();
+  EXPECT_EQ(m.param_table().payload(), (3 * 6 + 6) + (6 * 4 + 4) + (4 * 3 + 3));  // three linear layers, nothing else
+  std::vector<double> analytic(m.grads(), m.grads() + total);
+  std::vector<double> params(m.params(), m.params() + total);
+  auto f = [&] {
+    std::copy(params.begin(), params.end(), m.params());
+    return loss_of(m, p, false);
+  };
+  test::expect_gradient_matches("mlp on functionals", params, analytic, f, 1e-6, 1e-4, 1e-8);
+  for (auto& v : p.x) v = -v * 3.0;  // a different map, same functionals: same loss
+  std::copy(params.begin(), params.end(), m.params());
+  EXPECT_DOUBLE_EQ(loss_of(m, p, false), base);
+}
+
 // In inference an utterance's logits must not depend on the other utterances of its batch or on
 // how much padding the batch adds: masking keeps padded steps out of every layer.
 TEST(NnModel, LogitsDoNotDependOnPaddingOrBatchmates) {
@@ -170,6 +194,32 @@ TEST(RunConfig, ParsesAndRoundTrips) {
   EXPECT_FLOAT_EQ(c.train.lr, 0.002f);
   const RunConfig back = parse_run_config(to_toml(c), "back.toml");
   EXPECT_EQ(to_toml(back), to_toml(c));
+}
+
+TEST(RunConfig, FunctionalsInputRulesAndRoundTrip) {
+  const RunConfig c = parse_run_config("[model]\ninput = \"functionals\"\nconv_channels = []\nattention_after = 0\n"
+                                       "fuse_prosody = false\ndense = [32]\n", "mlp.toml");
+  EXPECT_TRUE(c.model.functionals_only());
+  EXPECT_TRUE(c.model.uses_functionals());
+  EXPECT_EQ(parse_run_config(to_toml(c), "again").model.input, "functionals");
+  auto message = [](const std::string& text) {
+    try {
+      parse_run_config(text, "bad.toml");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("[model]\ninput = \"wav\"\n").find("[model] input"), std::string::npos);
+  // The convolution, attention and fusion keys do not apply to the MLP and are ignored, defaults included.
+  const RunConfig d = parse_run_config("[model]\ninput = \"functionals\"\nattention_after = 9\n", "mlp.toml");
+  Model<double> m(d.model, nn::ModelInputs{8, 5, 3});
+  for (std::size_t i = 0; i < m.layer_count(); ++i) {
+    EXPECT_NE(m.layer(i).kind(), "conv2d");
+    EXPECT_NE(m.layer(i).kind(), "self_attention");
+    EXPECT_NE(m.layer(i).kind(), "concat_prosody");
+  }
+  EXPECT_EQ(m.layer(0).kind(), "functionals_input");
 }
 
 TEST(RunConfig, ErrorsNameTheFileAndKey) {

@@ -12,6 +12,10 @@ namespace ser {
 
 struct ModelConfig {
   std::string name = "cnn_attn";
+  // "logmel": the CNN (+ attention) on log-mel maps; "functionals": a multi-layer perceptron on the
+  // utterance functionals alone (the paper's small neural net; the convolution, attention and
+  // fuse_prosody keys are ignored).
+  std::string input = "logmel";
   std::vector<int> conv_channels{16, 32, 64, 64};  // one block each: conv → BN → ReLU → max-pool → dropout
   int kernel_time = 3, kernel_freq = 3;              // odd; "same" padding
   int pool_time = 2, pool_freq = 2;                  // max-pool window = stride
@@ -24,6 +28,10 @@ struct ModelConfig {
   bool fuse_prosody = true;                 // concatenate the utterance functionals before the dense layers
   std::vector<int> dense{128};
   float dropout = 0.3f;                     // after each dense layer
+
+  bool functionals_only() const { return input == "functionals"; }
+  // Whether the model reads the cache's utterance functionals (fused or as its only input).
+  bool uses_functionals() const { return fuse_prosody || functionals_only(); }
 };
 
 struct TrainConfig {

@@ -24,9 +24,19 @@ struct TrainOptions {
   bool resume = false;                        // continue from out_dir/last.h5
   int epochs = 0;                             // > 0 overrides [train] epochs
   int batch_size = 0;                         // > 0 overrides [train] batch_size
+  std::int64_t seed = -1;                     // >= 0 overrides [train] seed
   int checkpoint_every = 0;                   // also checkpoint every N steps (0 = at epoch ends only)
   std::int64_t kill_at_step = -1;             // testing: SIGKILL this process after this step
   bool progress = true;                       // progress bar on stderr
+  int attention_examples = 0;                 // record attention-pooling weights of this many test utterances
+};
+
+// The attention-pooling weights of one test utterance (for reports).
+struct AttentionExample {
+  int utterance = -1;                         // cache index
+  int predicted = -1;
+  int frames_per_step = 1;                    // log-mel frames per pooled time step
+  std::vector<float> weights;                 // (T') softmax over the pooled time steps
 };
 
 struct TrainSummary {
@@ -40,8 +50,17 @@ struct TrainSummary {
   double train_utterances_per_second = 0;
   double train_audio_seconds_per_second = 0;
   std::vector<std::string> class_names;
+  std::int64_t parameters = 0;
+  std::vector<int> test_utterances, test_truth, test_predicted;  // cache indices, in evaluation order
+  double test_seconds = 0;                    // evaluating the test speakers (batched inference)
+  std::vector<AttentionExample> attention;    // options.attention_examples of the test utterances
 };
 
 TrainSummary run_training(const TrainOptions& options, std::ostream& log);
+
+struct FeatureCache;
+// The same on a cache already in memory (options.cache only names it in messages); experiments use
+// this for derived caches (speaker-normalised, merged corpora, other utterance features).
+TrainSummary run_training(const TrainOptions& options, const FeatureCache& cache, std::ostream& log);
 
 }  // namespace ser

@@ -25,7 +25,9 @@ OnError parse_on_error(const std::string& s) {
 std::vector<float> load_utterance(const Manifest& m, std::size_t i, const ExtractOptions& opt) {
   const int rate = opt.config.logmel.sample_rate;
   if (m.corpus == "synthetic") {
-    std::vector<float> x = synthesize_utterance(opt.synthetic, i);
+    const auto it = m.utterances[i].fields.find("index");
+    const std::size_t g = it == m.utterances[i].fields.end() ? i : std::stoull(it->second);
+    std::vector<float> x = synthesize_utterance(opt.synthetic, g);
     return opt.synthetic.sample_rate == rate ? x : resample(x, opt.synthetic.sample_rate, rate);
   }
   const std::string full = (std::filesystem::path(m.root) / m.utterances[i].path).string();

@@ -46,11 +46,12 @@ struct Model<T>::Plan {
 template <typename T>
 Model<T>::Model(const ModelConfig& c, const ModelInputs& in) : config_(c), inputs_(in) {
   if (in.n_classes < 2) throw Error("a classifier needs at least 2 classes, found " + std::to_string(in.n_classes));
-  if (c.fuse_prosody && in.n_prosody <= 0)
-    throw Error("model '" + c.name + "' fuses prosody, but the cache has no utterance functionals");
+  if (c.uses_functionals() && in.n_prosody <= 0)
+    throw Error("model '" + c.name + "' reads the utterance functionals, but the cache has none");
   int ch = 1, f = in.n_mels;
   std::uint64_t id = 1;
-  for (std::size_t b = 0; b < c.conv_channels.size(); ++b) {
+  const std::size_t blocks = c.functionals_only() ? 0 : c.conv_channels.size();
+  for (std::size_t b = 0; b < blocks; ++b) {
     const std::string name = "blocks." + std::to_string(b);
     const int out = c.conv_channels[b];
     layers_.push_back(std::make_unique<Conv2dLayer<T>>(name + ".conv", ch, out, c.kernel_time,
@@ -70,9 +71,14 @@ Model<T>::Model(const ModelConfig& c, const ModelInputs& in) : config_(c), input
       layers_.push_back(std::make_unique<SelfAttentionLayer<T>>("attention", ch, f, c.attention_heads,
                                                                 c.attention_head_dim));
   }
-  layers_.push_back(std::make_unique<TemporalPoolLayer<T>>("pool", c.temporal_pool == "attention", ch, f));
   int d = ch * f;
-  if (c.fuse_prosody) {
+  if (c.functionals_only()) {
+    layers_.push_back(std::make_unique<FunctionalsInputLayer<T>>(in.n_prosody));
+    d = in.n_prosody;
+  } else {
+    layers_.push_back(std::make_unique<TemporalPoolLayer<T>>("pool", c.temporal_pool == "attention", ch, f));
+  }
+  if (c.fuse_prosody && !c.functionals_only()) {
     layers_.push_back(std::make_unique<ConcatProsodyLayer<T>>(in.n_prosody));
     d += in.n_prosody;
   }

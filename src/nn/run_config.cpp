@@ -63,14 +63,19 @@ void validate(const RunConfig& c, const std::string& origin) {
     throw Error(origin + ": " + key + ": " + why);
   };
   const ModelConfig& m = c.model;
-  if (m.conv_channels.empty()) bad("[model] conv_channels", "at least one convolution block is needed");
+  if (m.input != "logmel" && m.input != "functionals")
+    bad("[model] input", "expected \"logmel\" or \"functionals\", found \"" + m.input + "\"");
+  // With input = "functionals" the convolution, attention and fusion keys do not apply and are ignored.
+  if (!m.functionals_only() && m.conv_channels.empty()) {
+    bad("[model] conv_channels", "at least one convolution block is needed");
+  }
   for (int ch : m.conv_channels) if (ch < 1 || ch > 4096) bad("[model] conv_channels", "channels must be in 1..4096");
   if (m.kernel_time < 1 || m.kernel_time % 2 == 0 || m.kernel_freq < 1 || m.kernel_freq % 2 == 0)
     bad("[model] kernel_time/kernel_freq", "kernel sizes must be odd and positive");
   if (m.pool_time < 1 || m.pool_freq < 1) bad("[model] pool_time/pool_freq", "must be >= 1");
   if (m.conv_dropout < 0 || m.conv_dropout >= 1) bad("[model] conv_dropout", "must be in [0, 1)");
   if (m.dropout < 0 || m.dropout >= 1) bad("[model] dropout", "must be in [0, 1)");
-  if (m.attention_after < 0 || m.attention_after > static_cast<int>(m.conv_channels.size()))
+  if (!m.functionals_only() && (m.attention_after < 0 || m.attention_after > static_cast<int>(m.conv_channels.size())))
     bad("[model] attention_after", "must be 0 (none) or a block number 1.." + std::to_string(m.conv_channels.size()));
   if (m.attention_heads < 1 || m.attention_head_dim < 1 || m.attention_head_dim > 128)
     bad("[model] attention_heads/attention_head_dim", "heads >= 1, head_dim in 1..128");
@@ -113,7 +118,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& origin) {
   if (const auto* m = root["model"].as_table()) {
     Reader r(*m, origin, "model");
     ModelConfig& x = c.model;
-    r.get("name", x.name); r.get("conv_channels", x.conv_channels);
+    r.get("name", x.name); r.get("input", x.input); r.get("conv_channels", x.conv_channels);
     r.get("kernel_time", x.kernel_time); r.get("kernel_freq", x.kernel_freq);
     r.get("pool_time", x.pool_time); r.get("pool_freq", x.pool_freq);
     r.get("batchnorm", x.batchnorm); r.get("conv_dropout", x.conv_dropout);
@@ -155,7 +160,7 @@ std::string to_toml(const RunConfig& c) {
   };
   const ModelConfig& m = c.model;
   const TrainConfig& t = c.train;
-  toml::table model{{"name", m.name}, {"conv_channels", ints(m.conv_channels)},
+  toml::table model{{"name", m.name}, {"input", m.input}, {"conv_channels", ints(m.conv_channels)},
                     {"kernel_time", m.kernel_time}, {"kernel_freq", m.kernel_freq},
                     {"pool_time", m.pool_time}, {"pool_freq", m.pool_freq},
                     {"batchnorm", m.batchnorm}, {"conv_dropout", double(m.conv_dropout)},

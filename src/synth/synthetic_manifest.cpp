@@ -22,7 +22,8 @@ Manifest synthetic_manifest(const SyntheticCorpusConfig& cfg) {
     u.path = "synthetic/" + synth::relative_path(cfg, s);
     u.label = cfg.emotions[s.emotion];
     u.speaker = synth::speaker_id(s.speaker);
-    u.fields = {{"synthetic", "yes"}, {"gender", s.speaker % 2 == 0 ? "female" : "male"}};
+    // "index" addresses the generator: a manifest filtered to a class set keeps rendering the right utterance.
+    u.fields = {{"synthetic", "yes"}, {"gender", s.speaker % 2 == 0 ? "female" : "male"}, {"index", std::to_string(i)}};
     m.utterances.push_back(std::move(u));
   }
   return m;

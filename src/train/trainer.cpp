@@ -23,6 +23,7 @@
 #include "ser/model_config.hpp"
 #include "ser/nn/counter_rng.hpp"
 #include "ser/train.hpp"
+#include "train/attention_probe.hpp"
 #include "train/checkpoint.hpp"
 #include "train/engine_session.hpp"
 #include "train/evaluate.hpp"
@@ -109,12 +110,18 @@ std::string eta(double seconds) {
 }  // namespace
 
 TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
+  if (o.out_dir.empty()) throw Error("no run folder given (--out)");
+  const FeatureCache cache = read_cache(o.cache);
+  return run_training(o, cache, log);
+}
+
+TrainSummary run_training(const TrainOptions& o, const FeatureCache& cache, std::ostream& log) {
   const double t_start = now_s();
   if (o.out_dir.empty()) throw Error("no run folder given (--out)");
   RunConfig rc = o.config.empty() ? RunConfig{} : load_run_config(o.config);
   if (o.epochs > 0) rc.train.epochs = o.epochs;
   if (o.batch_size > 0) rc.train.batch_size = o.batch_size;
-  const FeatureCache cache = read_cache(o.cache);
+  if (o.seed >= 0) rc.train.seed = static_cast<std::uint64_t>(o.seed);
   const int k = static_cast<int>(cache.class_names.size());
   fs::create_directories(o.out_dir);
   const std::string last_path = (fs::path(o.out_dir) / "last.h5").string();
@@ -145,7 +152,7 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
 
   // ---- model and memory plan -------------------------------------------------------------------
   train::EngineSession session(o.device, o.kernels, o.deterministic, log);
-  nn::ModelInputs inputs{cache.n_mels(), rc.model.fuse_prosody ? static_cast<int>(cache.functional_names.size()) : 0, k};
+  nn::ModelInputs inputs{cache.n_mels(), rc.model.uses_functionals() ? static_cast<int>(cache.functional_names.size()) : 0, k};
   nn::Model<float> model(rc.model, inputs);
   train::BatchMaker maker(cache, norm, model.min_frames());
   int max_frames = 0;
@@ -308,8 +315,17 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
   nlohmann::json result{{"class_names", cache.class_names}, {"split", split_json}, {"best_epoch", sum.best_epoch},
                         {"validation", to_json(sum.validation)}, {"device", session.describe()},
                         {"model", rc.model.name}, {"parameters", model.param_table().payload()}};
+  sum.parameters = model.param_table().payload();
   if (!sp.test.empty()) {
+    const double t_test = now_s();
     const train::Evaluation test = train::evaluate(model, session, maker, sp.test, rc.train.batch_size);
+    sum.test_seconds = now_s() - t_test;
+    sum.test_utterances = test.utterances;
+    sum.test_truth = test.truth;
+    sum.test_predicted = test.predicted;
+    if (o.attention_examples > 0)
+      sum.attention = train::probe_attention(model, session, maker,
+                                             train::pick_examples(test, o.attention_examples));
     sum.test = compute_metrics(test.truth, test.predicted, k);
     sum.has_test = true;
     result["test"] = to_json(sum.test);

@@ -4,6 +4,8 @@
 #include <string>
 
 #include "nn/layers/layer.hpp"
+#include "nn/memory.hpp"
+#include "ser/error.hpp"
 #include "nn/ops_any.hpp"
 #include "ser/nn/counter_rng.hpp"
 
@@ -92,6 +94,26 @@ class ConcatProsodyLayer final : public Layer<T> {
   }
   void backward(const Pass<T>& p, const Act<T>& x, const Act<T>&, const T* dy, T* dx) override {
     if (dx) any::concat_backward<T>(p.ctx, x.dims.n, x.dims.f, p_, dy, dx, nullptr);
+  }
+
+ private:
+  int p_;
+};
+
+// The utterance functionals as the model's only input (the MLP baseline): y = prosody, (N, 1, 1, P).
+// The log-mel map given to the model is ignored; there is no input gradient.
+template <typename T>
+class FunctionalsInputLayer final : public Layer<T> {
+ public:
+  explicit FunctionalsInputLayer(int n_functionals) : p_(n_functionals) {}
+  std::string kind() const override { return "functionals_input"; }
+  std::string describe() const override { return "functionals input (" + std::to_string(p_) + ")"; }
+  Dims output_dims(const Dims& in) const override { return Dims{in.n, 1, 1, p_, false}; }
+  void forward(const Pass<T>& p, const Act<T>& x, Act<T>& y) override {
+    copy_on_device(p.ctx, y.data, p.prosody, sizeof(T) * static_cast<std::size_t>(x.dims.n) * p_);
+  }
+  void backward(const Pass<T>&, const Act<T>&, const Act<T>&, const T*, T* dx) override {
+    if (dx) throw Error("functionals_input must be the first layer (it has no input gradient)");
   }
 
  private:
