@@ -1,0 +1,223 @@
+// src/experiment/aggregate.cpp — per-model aggregates over runs; significance against the baseline.
+#include "experiment/aggregate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "experiment/format.hpp"
+#include "experiment/stats.hpp"
+#include "ser/error.hpp"
+
+namespace ser::experiment {
+
+using nlohmann::json;
+
+namespace {
+
+// "fold 3 seed 2" — how a run is named in error messages.
+std::string run_name(const json& fold) {
+  return cat("fold ", fold.contains("fold") ? fold["fold"].dump() : "?", " seed ",
+             fold.contains("seed") ? fold["seed"].dump() : "?");
+}
+
+double number_field(const json& fold, const char* key, const std::string& model) {
+  const auto it = fold.find(key);
+  if (it == fold.end() || !it->is_number())
+    throw Error(cat("results: model \"", model, "\", ", run_name(fold), ": \"", key, "\" is missing or not a number"));
+  const double v = it->get<double>();
+  if (!std::isfinite(v))
+    throw Error(cat("results: model \"", model, "\", ", run_name(fold), ": \"", key, "\" is not finite"));
+  return v;
+}
+
+// Optional numeric field: the values of the runs that have it.
+std::vector<double> present_values(const json& folds, const char* key) {
+  std::vector<double> v;
+  for (const json& f : folds)
+    if (f.contains(key) && f[key].is_number() && std::isfinite(f[key].get<double>())) v.push_back(f[key].get<double>());
+  return v;
+}
+
+}  // namespace
+
+void aggregate_model(json& model, const std::string& name) {
+  if (!model.contains("folds") || !model["folds"].is_array() || model["folds"].empty())
+    throw Error(cat("results: model \"", name, "\" has no runs in \"folds\""));
+  const json& folds = model["folds"];
+
+  for (const char* metric : kRunMetrics) {
+    std::vector<double> v;
+    for (const json& f : folds) v.push_back(number_field(f, metric, name));
+    const MeanStd ms = mean_std(v);
+    model[cat(metric, "_mean")] = ms.mean;
+    model[cat(metric, "_std")] = ms.std;
+  }
+
+  for (const json& f : folds)
+    if (!f.contains("confusion") || !f["confusion"].is_array())
+      throw Error(cat("results: model \"", name, "\", ", run_name(f), ": \"confusion\" is missing or not a matrix"));
+  // Class count from the first run's confusion matrix; every run must agree.
+  const std::size_t k = folds[0]["confusion"].size();
+  std::vector<std::vector<double>> confusion(k, std::vector<double>(k, 0.0));  // (k, k) counts
+  std::vector<std::vector<double>> recall(k);                                   // per class, runs where present
+  for (const json& f : folds) {
+    const json& c = f["confusion"];
+    const std::string where = cat("results: model \"", name, "\", ", run_name(f), ": ");
+    if (!c.is_array() || c.size() != k) throw Error(cat(where, "confusion matrix is not ", std::to_string(k), " x ", std::to_string(k)));
+    for (std::size_t i = 0; i < k; ++i) {
+      if (!c[i].is_array() || c[i].size() != k) throw Error(cat(where, "confusion row ", std::to_string(i), " does not have ", std::to_string(k), " entries"));
+      for (std::size_t j = 0; j < k; ++j) {
+        if (!c[i][j].is_number() || c[i][j].get<double>() < 0) throw Error(cat(where, "confusion holds a value that is not a count"));
+        confusion[i][j] += c[i][j].get<double>();
+      }
+    }
+    if (f.contains("per_class_recall")) {
+      const json& r = f["per_class_recall"];
+      if (!r.is_array() || r.size() != k) throw Error(cat(where, "per_class_recall does not have ", std::to_string(k), " values"));
+      for (std::size_t i = 0; i < k; ++i)
+        if (r[i].is_number()) recall[i].push_back(r[i].get<double>());  // null: class absent from this test set
+    }
+  }
+
+  json rmean = json::array(), rstd = json::array();
+  for (std::size_t i = 0; i < k; ++i) {
+    if (recall[i].empty()) {
+      rmean.push_back(nullptr);
+      rstd.push_back(nullptr);
+    } else {
+      const MeanStd ms = mean_std(recall[i]);
+      rmean.push_back(ms.mean);
+      rstd.push_back(ms.std);
+    }
+  }
+  model["per_class_recall_mean"] = rmean;
+  model["per_class_recall_std"] = rstd;
+
+  json summed = json::array(), normalized = json::array();
+  for (std::size_t i = 0; i < k; ++i) {
+    double row = 0;
+    json srow = json::array(), nrow = json::array();
+    for (std::size_t j = 0; j < k; ++j) {
+      row += confusion[i][j];
+      srow.push_back(static_cast<std::int64_t>(std::llround(confusion[i][j])));
+    }
+    for (std::size_t j = 0; j < k; ++j) nrow.push_back(row > 0 ? confusion[i][j] / row : 0.0);
+    summed.push_back(srow);
+    normalized.push_back(nrow);
+  }
+  model["confusion"] = summed;
+  model["confusion_normalized"] = normalized;
+
+  const std::vector<double> train_s = present_values(folds, "train_seconds");
+  const std::vector<double> speed = present_values(folds, "inference_utterances_per_second");
+  double total = 0;
+  for (double s : train_s) total += s;
+  model["train_seconds_mean"] = train_s.empty() ? json(nullptr) : json(mean_std(train_s).mean);
+  model["train_seconds_total"] = train_s.empty() ? json(nullptr) : json(total);
+  model["inference_utterances_per_second"] = speed.empty() ? json(nullptr) : json(mean_std(speed).mean);
+  model["runs"] = folds.size();
+}
+
+json with_aggregates(const json& results) {
+  json r = results;
+  if (!r.contains("models") || !r["models"].is_object()) return r;
+  for (auto& [name, model] : r["models"].items())
+    if (!model.contains("ua_mean") && model.contains("folds") && model["folds"].is_array() && !model["folds"].empty())
+      aggregate_model(model, name);
+  return r;
+}
+
+ModelList models_in_order(const json& results) {
+  ModelList out;
+  if (!results.contains("models") || !results["models"].is_object()) return out;
+  const json& models = results["models"];
+  std::vector<std::string> seen;
+  if (results.contains("model_order") && results["model_order"].is_array())
+    for (const json& n : results["model_order"])
+      if (n.is_string() && models.contains(n.get<std::string>()) && std::find(seen.begin(), seen.end(), n.get<std::string>()) == seen.end()) {
+        seen.push_back(n.get<std::string>());
+        out.emplace_back(n.get<std::string>(), models[n.get<std::string>()]);
+      }
+  for (const auto& [name, model] : models.items())
+    if (std::find(seen.begin(), seen.end(), name) == seen.end()) out.emplace_back(name, model);
+  return out;
+}
+
+std::string best_model_by_ua(const json& results) {
+  std::string best;
+  double best_ua = -1;
+  if (!results.contains("models") || !results["models"].is_object()) return best;
+  for (const auto& [name, model] : models_in_order(results)) {  // ties go to the first in display order
+    const auto it = model.find("ua_mean");
+    if (it != model.end() && it->is_number() && it->get<double>() > best_ua) {
+      best_ua = it->get<double>();
+      best = name;
+    }
+  }
+  return best;
+}
+
+void add_significance(json& results, const std::string& baseline, const std::string& metric) {
+  const json& models = results.at("models");
+  if (!models.contains(baseline))
+    throw Error(cat("results: baseline model \"", baseline, "\" is not among the models"));
+
+  // (seed, fold) -> metric value, one map per model.
+  using Key = std::pair<long long, long long>;
+  auto runs_of = [&](const std::string& name) {
+    std::map<Key, double> m;
+    for (const json& f : models.at(name).at("folds")) {
+      if (!f.contains("seed") || !f.contains("fold") || !f["seed"].is_number_integer() || !f["fold"].is_number_integer())
+        throw Error(cat("results: model \"", name, "\": a run lacks an integer \"seed\" or \"fold\""));
+      const Key key{f["seed"].get<long long>(), f["fold"].get<long long>()};
+      if (!m.emplace(key, number_field(f, metric.c_str(), name)).second)
+        throw Error(cat("results: model \"", name, "\" has two runs for ", run_name(f)));
+    }
+    return m;
+  };
+  const std::map<Key, double> base = runs_of(baseline);
+
+  json out = json::array();
+  for (const auto& [name, model] : models_in_order(results)) {
+    if (name == baseline) continue;
+    const std::map<Key, double> runs = runs_of(name);
+    auto missing = [&](const std::string& lacking, const std::string& having, const Key& key) {
+      return Error(cat("results: model \"", lacking, "\" has no run for seed ", std::to_string(key.first), " fold ",
+                       std::to_string(key.second), ", which \"", having, "\" has; the paired tests need every pair"));
+    };
+    for (const auto& [key, v] : base)
+      if (!runs.count(key)) throw missing(name, baseline, key);
+    for (const auto& [key, v] : runs)
+      if (!base.count(key)) throw missing(baseline, name, key);
+
+    std::vector<double> a, b;  // model, baseline; ordered by (seed, fold)
+    int wins = 0, losses = 0, ties = 0;
+    for (const auto& [key, v] : runs) {
+      a.push_back(v);
+      b.push_back(base.at(key));
+      const double d = v - base.at(key);
+      if (std::fabs(d) <= kTieTolerance) ++ties;
+      else (d > 0 ? wins : losses) += 1;
+    }
+    std::vector<double> diff(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) diff[i] = a[i] - b[i];
+
+    const TestResult w = wilcoxon_signed_rank(a, b);
+    const TestResult t = paired_t_test(a, b);
+    json wj{{"statistic", w.statistic}, {"p_value", w.valid ? json(w.p_value) : json(nullptr)},
+            {"method", w.method}, {"n", w.n}, {"zeros_dropped", w.zeros_dropped}};
+    if (!w.valid) wj["reason"] = w.reason;
+    json tj{{"statistic", t.valid ? json(t.statistic) : json(nullptr)}, {"df", t.df},
+            {"p_value", t.valid ? json(t.p_value) : json(nullptr)}};
+    if (!t.valid) tj["reason"] = t.reason;
+    out.push_back({{"model", name}, {"baseline", baseline}, {"metric", metric},
+                   {"pairs", static_cast<int>(a.size())}, {"mean_difference", mean_std(diff).mean},
+                   {"wins", wins}, {"losses", losses}, {"ties", ties}, {"wilcoxon", wj}, {"paired_t", tj}});
+  }
+  results["significance"] = out;
+}
+
+}  // namespace ser::experiment
