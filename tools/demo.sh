@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/build.sh --target ser
-./build/ser demo --out runs/demo "$@"
+./build/ser demo "$@"

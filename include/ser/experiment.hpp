@@ -1,0 +1,29 @@
+// ser/experiment.hpp — `ser experiment experiments/NAME.toml --data DIR`: every model x fold x seed of
+// a speaker-independent protocol, written to runs/NAME/ as results.json, results.md and report.html.
+#pragma once
+#include <iosfwd>
+#include <string>
+
+#include "ser/frontend.hpp"
+
+namespace ser {
+
+struct ExperimentOptions {
+  std::string config;               // experiments/NAME.toml
+  std::string data;                 // corpus folder (not needed for the synthetic corpus)
+  std::string test_data;            // cross_corpus: the test corpus's folder (synthetic needs none)
+  std::string cache;                // use this feature cache instead of extracting (must match the corpus)
+  std::string runs_dir = "runs";    // results go to runs_dir/NAME
+  std::string device = "auto";      // training device: auto | cpu | cuda
+  std::string kernels = "handwritten";
+  FrontEndPath frontend = FrontEndPath::cpu;
+  int threads = 0;                  // front-end threads (0 = all cores)
+  int epochs = 0;                   // > 0 overrides every engine model's epochs (quick runs)
+  bool fresh = false;               // ignore finished runs in runs_dir/NAME and start over
+  bool progress = true;
+};
+
+// Returns the path of results.json. Throws ser::Error for bad configs, corpora or caches.
+std::string run_experiment(const ExperimentOptions& options, std::ostream& log);
+
+}  // namespace ser

@@ -1,0 +1,155 @@
+// src/experiment/experiment_config.cpp — reading and validating experiments/NAME.toml.
+#include "experiment/experiment_config.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "ser/error.hpp"
+
+namespace ser::experiment {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reads keys of one table, remembering which were seen so unknown keys are errors.
+class Keys {
+ public:
+  Keys(const toml::table& t, std::string where) : t_(t), where_(std::move(where)) {}
+  template <typename V>
+  void get(const char* key, V& out) {
+    seen_.insert(key);
+    const toml::node* n = t_.get(key);
+    if (!n) return;
+    if constexpr (std::is_same_v<V, std::string>) {
+      if (!n->is_string()) fail(key, "expected a string");
+      out = *n->value<std::string>();
+    } else if constexpr (std::is_same_v<V, bool>) {
+      if (!n->is_boolean()) fail(key, "expected true or false");
+      out = *n->value<bool>();
+    } else if constexpr (std::is_same_v<V, int>) {
+      if (!n->is_integer()) fail(key, "expected an integer");
+      out = static_cast<int>(*n->value<std::int64_t>());
+    } else if constexpr (std::is_same_v<V, std::uint64_t>) {
+      if (!n->is_integer() || *n->value<std::int64_t>() < 0) fail(key, "expected a non-negative integer");
+      out = static_cast<std::uint64_t>(*n->value<std::int64_t>());
+    } else {
+      const toml::array* a = n->as_array();
+      if (!a) fail(key, "expected an array of non-negative integers");
+      out.clear();
+      for (const auto& e : *a) {
+        if (!e.is_integer() || *e.value<std::int64_t>() < 0) fail(key, "expected an array of non-negative integers");
+        out.push_back(static_cast<std::uint64_t>(*e.value<std::int64_t>()));
+      }
+    }
+  }
+  void reject_unknown() const {
+    for (const auto& [k, v] : t_)
+      if (!seen_.count(std::string(k.str()))) throw Error(where_ + ": unknown key '" + std::string(k.str()) + "'");
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
+    throw Error(where_ + " " + key + ": " + why);
+  }
+
+ private:
+  const toml::table& t_;
+  std::string where_;
+  std::set<std::string> seen_;
+};
+
+const std::set<std::string> kKinds{"engine", "svm_linear", "svm_rbf", "knn", "gmm"};
+const std::set<std::string> kApproaches{"hybrid", "cnn", "classic", "mlp"};
+
+}  // namespace
+
+ExperimentConfig parse_experiment_config(const std::string& text, const std::string& origin,
+                                         const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << origin << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
+    throw Error(os.str());
+  }
+  ExperimentConfig c;
+  c.path = origin;
+  c.name = fs::path(origin).stem().string();
+  for (const auto& [k, v] : root)
+    if (k.str() != "experiment" && k.str() != "model")
+      throw Error(origin + ": unknown section or key '" + std::string(k.str()) + "' (expected [experiment] and [[model]])");
+  const toml::table* e = root["experiment"].as_table();
+  if (!e) throw Error(origin + ": missing the [experiment] section");
+  Keys r(*e, origin + ": [experiment]");
+  r.get("name", c.name); r.get("title", c.title); r.get("corpus", c.corpus); r.get("classes", c.classes);
+  r.get("protocol", c.protocol); r.get("folds", c.folds); r.get("validation_speakers", c.validation_speakers);
+  r.get("split_seed", c.split_seed); r.get("seeds", c.seeds); r.get("normalisation", c.normalisation);
+  r.get("baseline", c.baseline); r.get("attention_examples", c.attention_examples);
+  r.get("test_corpus", c.test_corpus); r.get("both_directions", c.both_directions);
+  r.get("synthetic_speakers", c.synthetic_speakers); r.get("synthetic_per_emotion", c.synthetic_per_emotion);
+  r.reject_unknown();
+  if (c.title.empty()) c.title = c.name;
+  const std::string ex = origin + ": [experiment] ";
+  if (c.name.empty() || c.name.find('/') != std::string::npos) throw Error(ex + "name: must be a plain folder name");
+  if (c.protocol != "loso" && c.protocol != "kfold" && c.protocol != "cross_corpus")
+    throw Error(ex + "protocol: expected \"loso\", \"kfold\" or \"cross_corpus\", found \"" + c.protocol + "\"");
+  if (c.protocol == "kfold" && c.folds < 2) throw Error(ex + "folds: k-fold needs at least 2 folds");
+  if (c.validation_speakers < 1) throw Error(ex + "validation_speakers: at least 1 (model selection needs them)");
+  if (c.seeds.empty()) throw Error(ex + "seeds: at least one seed");
+  if (c.normalisation != "training" && c.normalisation != "speaker")
+    throw Error(ex + "normalisation: expected \"training\" or \"speaker\", found \"" + c.normalisation + "\"");
+  if (c.protocol == "cross_corpus" && c.test_corpus.empty())
+    throw Error(ex + "test_corpus: a cross_corpus experiment names the corpus it tests on");
+  if (c.attention_examples < 0) throw Error(ex + "attention_examples: must be >= 0");
+
+  const toml::array* models = root["model"].as_array();
+  if (!models || models->empty()) throw Error(origin + ": no [[model]] entries");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < models->size(); ++i) {
+    const toml::table* t = (*models)[i].as_table();
+    const std::string where = origin + ": [[model]] #" + std::to_string(i + 1);
+    if (!t) throw Error(where + ": expected a table");
+    ModelEntry m;
+    Keys mr(*t, where);
+    mr.get("name", m.name); mr.get("kind", m.kind); mr.get("approach", m.approach);
+    mr.get("description", m.description); mr.get("config", m.config); mr.get("features", m.features);
+    mr.get("epochs", m.epochs); mr.get("attention_after", m.attention_after);
+    mr.reject_unknown();
+    if (m.name.empty() || m.name.find_first_of("/ ") != std::string::npos)
+      throw Error(where + " name: a non-empty name without spaces or slashes is needed");
+    if (!names.insert(m.name).second) throw Error(where + " name: '" + m.name + "' is used twice");
+    if (!kKinds.count(m.kind))
+      throw Error(where + " kind: expected engine, svm_linear, svm_rbf, knn or gmm, found \"" + m.kind + "\"");
+    if (m.approach.empty()) m.approach = m.kind == "engine" ? "cnn" : "classic";
+    if (!kApproaches.count(m.approach))
+      throw Error(where + " approach: expected hybrid, cnn, classic or mlp, found \"" + m.approach + "\"");
+    if (m.kind == "engine") {
+      if (m.config.empty()) throw Error(where + " config: an engine model needs a run config (.toml)");
+      if (fs::path(m.config).is_relative()) m.config = (fs::path(base_dir) / m.config).lexically_normal().string();
+      if (!fs::exists(m.config)) throw Error(where + " config: " + m.config + " does not exist");
+    } else if (!m.config.empty()) {
+      throw Error(where + " config: only engine models take a run config");
+    }
+    if (m.features != "cache" && m.features != "utterance")
+      throw Error(where + " features: expected \"cache\" or \"utterance\", found \"" + m.features + "\"");
+    if (m.epochs < 0) throw Error(where + " epochs: must be >= 0");
+    if (m.attention_after >= 0 && m.kind != "engine") throw Error(where + " attention_after: only for engine models");
+    c.models.push_back(m);
+  }
+  if (!c.baseline.empty() && !names.count(c.baseline))
+    throw Error(ex + "baseline: '" + c.baseline + "' is not one of the [[model]] names");
+  return c;
+}
+
+ExperimentConfig load_experiment_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw file_error(path, "cannot be opened");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_experiment_config(ss.str(), path, fs::path(path).parent_path().string());
+}
+
+}  // namespace ser::experiment

@@ -1,0 +1,50 @@
+// src/experiment/experiment_config.hpp — an experiment file (experiments/NAME.toml): which corpus,
+// which speaker-independent protocol, which seeds, and the models to compare. Errors name the file
+// and the key.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ser::experiment {
+
+struct ModelEntry {
+  std::string name;         // unique; folder and table name
+  std::string kind;         // "engine" | "svm_linear" | "svm_rbf" | "knn" | "gmm"
+  std::string approach;     // the paper's approach: "hybrid" | "cnn" | "classic" | "mlp"
+  std::string description;
+  std::string config;       // engine: run config path (resolved against the experiment file's folder)
+  std::string features = "cache";  // engine: "cache" (log-mel + the cache's functionals) or
+                                   // "utterance" (MFCC statistics + functionals, as the classic baselines)
+  int epochs = 0;           // engine: > 0 overrides the run config's [train] epochs
+  int attention_after = -1; // engine: >= 0 overrides [model] attention_after (ablations)
+};
+
+struct ExperimentConfig {
+  std::string path;         // the file it came from
+  std::string name;         // runs/NAME
+  std::string title;
+  std::string corpus = "synthetic";     // adapter for --data (see `ser corpus`)
+  std::string classes = "all";          // class set ("all", "paper4" or a list)
+  std::string protocol = "loso";        // "loso" | "kfold" | "cross_corpus"
+  int folds = 5;                        // kfold: number of speaker groups
+  int validation_speakers = 1;          // taken from the training side of every fold
+  std::uint64_t split_seed = 1;         // kfold: how speakers are dealt into groups
+  std::vector<std::uint64_t> seeds{1};  // every model x fold runs once per seed
+  std::string normalisation = "training";  // "training" (statistics of the training speakers) or
+                                           // "speaker" (each speaker by its own statistics, test
+                                           // speakers included: transductive, reported as such)
+  std::string baseline;                 // model the significance tests compare against ("" = none)
+  int attention_examples = 2;           // attention maps of this many test utterances (fold 0, first seed)
+  std::string test_corpus;              // cross_corpus: the corpus tested on (synthetic needs no folder)
+  bool both_directions = false;         // cross_corpus: also train on test_corpus and test on corpus
+  int synthetic_speakers = 8;           // the embedded synthetic corpus's size
+  int synthetic_per_emotion = 10;
+  std::vector<ModelEntry> models;
+};
+
+ExperimentConfig load_experiment_config(const std::string& path);
+ExperimentConfig parse_experiment_config(const std::string& toml_text, const std::string& origin,
+                                         const std::string& base_dir);
+
+}  // namespace ser::experiment

@@ -1,0 +1,131 @@
+// src/experiment/feature_sets.cpp — obtaining and deriving the caches of an experiment.
+#include "experiment/feature_sets.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <ostream>
+
+#include "ser/classic.hpp"
+#include "ser/corpus.hpp"
+#include "ser/error.hpp"
+#include "ser/synthetic.hpp"
+
+namespace ser::experiment {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Why the cache at `path` cannot be reused for manifest `m` ("" when it can).
+std::string stale_reason(const std::string& path, const Manifest& m, const FeatureConfig& config) {
+  if (!fs::exists(path)) return "no cache yet";
+  FeatureCache c;
+  try {
+    c = read_cache(path, config);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  if (c.corpus != m.corpus) return "it holds corpus " + c.corpus;
+  if (c.n_utterances() != m.utterances.size())
+    return "it holds " + std::to_string(c.n_utterances()) + " utterances, the corpus has " +
+           std::to_string(m.utterances.size());
+  if (c.class_names != m.class_names) return "its class set differs";
+  for (std::size_t i = 0; i < m.utterances.size(); ++i)
+    if (c.paths[i] != m.utterances[i].path) return "its utterance " + c.paths[i] + " is not the corpus's " + m.utterances[i].path;
+  return "";
+}
+
+// z-scores the rows of `rows` in a (rows, cols) matrix column by column, in place.
+void zscore_rows(std::vector<float>& data, int cols, const std::vector<std::int64_t>& rows) {
+  if (rows.empty()) return;
+  for (int j = 0; j < cols; ++j) {
+    double s = 0, s2 = 0;
+    for (std::int64_t r : rows) {
+      const double v = data[static_cast<std::size_t>(r * cols + j)];
+      s += v;
+      s2 += v * v;
+    }
+    const double n = static_cast<double>(rows.size());
+    const double mean = s / n;
+    const double sd = std::sqrt(std::max(s2 / n - mean * mean, 0.0));
+    const double inv = 1.0 / std::max(sd, 1e-5);
+    for (std::int64_t r : rows) {
+      float& v = data[static_cast<std::size_t>(r * cols + j)];
+      v = static_cast<float>((v - mean) * inv);
+    }
+  }
+}
+
+}  // namespace
+
+FeatureCache obtain_cache(const CacheRequest& q, std::ostream& log) {
+  Manifest kept;
+  if (q.corpus == "synthetic") {  // the configured generator (size may differ from the default), class-filtered
+    const Manifest full = synthetic_manifest(q.extract.synthetic);
+    kept = full;
+    kept.class_names = resolve_class_set("synthetic", q.classes);
+    kept.utterances.clear();
+    for (const auto& u : full.utterances)
+      if (kept.label_index(u.label) >= 0) kept.utterances.push_back(u);
+  } else {
+    kept = load_manifest(q.corpus, q.data, q.classes);
+  }
+  const std::string why = stale_reason(q.path, kept, q.extract.config);
+  if (why.empty()) {
+    log << "features: reusing " << q.path << " (" << kept.utterances.size() << " utterances of " << kept.corpus << ")\n";
+    return read_cache(q.path, q.extract.config);
+  }
+  log << "features: extracting " << kept.utterances.size() << " utterances of " << kept.corpus
+      << (kept.corpus == "synthetic" ? " (SYNTHETIC)" : "") << " into " << q.path << " (" << why << ")\n";
+  if (!q.path.empty() && fs::path(q.path).has_parent_path()) fs::create_directories(fs::path(q.path).parent_path());
+  const ExtractReport r = extract_corpus(kept, q.extract, q.path, log);
+  log << "features: " << r.written << " utterances, " << r.audio_seconds << " s of audio in " << r.total_seconds << " s\n";
+  return read_cache(q.path, q.extract.config);
+}
+
+FeatureCache speaker_normalised(const FeatureCache& cache) {
+  FeatureCache c = cache;
+  std::map<std::string, std::vector<std::int64_t>> frames, utts;
+  for (std::size_t u = 0; u < c.n_utterances(); ++u) {
+    for (std::int64_t r = c.offsets[u]; r < c.offsets[u + 1]; ++r) frames[c.speakers[u]].push_back(r);
+    utts[c.speakers[u]].push_back(static_cast<std::int64_t>(u));
+  }
+  const int f = static_cast<int>(c.functional_names.size());
+  for (const auto& [spk, rows] : frames) zscore_rows(c.logmel, c.n_mels(), rows);
+  if (f > 0)
+    for (const auto& [spk, rows] : utts) zscore_rows(c.functionals, f, rows);
+  return c;
+}
+
+FeatureCache with_utterance_features(const FeatureCache& cache) {
+  FeatureCache c = cache;
+  const classic::FeatureMatrix x = classic::utterance_features(cache);
+  c.functionals.assign(x.data.begin(), x.data.end());
+  c.functional_names = x.names;
+  return c;
+}
+
+FeatureCache merge_caches(const FeatureCache& a, const std::string& name_a, const FeatureCache& b,
+                          const std::string& name_b) {
+  if (a.config.to_json() != b.config.to_json())
+    throw Error("cannot merge the " + name_a + " and " + name_b + " caches: their feature configs differ");
+  if (a.class_names != b.class_names)
+    throw Error("cannot merge the " + name_a + " and " + name_b + " caches: their class lists differ");
+  if (a.functional_names != b.functional_names || a.prosody_names != b.prosody_names)
+    throw Error("cannot merge the " + name_a + " and " + name_b + " caches: their prosodic feature sets differ");
+  FeatureCache c = a;
+  c.corpus = name_a + "+" + name_b;
+  for (auto& s : c.speakers) s = std::string(name_a).append(":").append(s);
+  for (auto& p : c.paths) p = std::string(name_a).append(":").append(p);
+  const std::int64_t base = c.total_frames();
+  c.logmel.insert(c.logmel.end(), b.logmel.begin(), b.logmel.end());
+  c.prosody.insert(c.prosody.end(), b.prosody.begin(), b.prosody.end());
+  c.functionals.insert(c.functionals.end(), b.functionals.begin(), b.functionals.end());
+  c.labels.insert(c.labels.end(), b.labels.begin(), b.labels.end());
+  for (std::size_t i = 1; i < b.offsets.size(); ++i) c.offsets.push_back(base + b.offsets[i]);
+  for (const auto& s : b.speakers) c.speakers.push_back(std::string(name_b).append(":").append(s));
+  for (const auto& p : b.paths) c.paths.push_back(std::string(name_b).append(":").append(p));
+  return c;
+}
+
+}  // namespace ser::experiment

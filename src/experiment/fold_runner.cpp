@@ -1,0 +1,196 @@
+// src/experiment/fold_runner.cpp — running one (model, fold, seed) of an experiment.
+#include "experiment/fold_runner.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "ser/error.hpp"
+#include "ser/metrics.hpp"
+#include "ser/model_config.hpp"
+#include "ser/train.hpp"
+#include "train/run_files.hpp"
+
+namespace ser::experiment {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<int> rows_of(const FeatureCache& c, const std::vector<std::string>& speakers) {
+  const std::set<std::string> want(speakers.begin(), speakers.end());
+  std::vector<int> rows;
+  for (std::size_t u = 0; u < c.n_utterances(); ++u)
+    if (want.count(c.speakers[u])) rows.push_back(static_cast<int>(u));
+  return rows;
+}
+
+nlohmann::json learning_curve(const std::string& metrics_path) {
+  nlohmann::json curve = nlohmann::json::array();
+  std::ifstream in(metrics_path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) throw file_error(metrics_path, "holds a line that is not JSON");
+    curve.push_back({{"epoch", j.at("epoch")}, {"train_loss", j.at("train_loss")}, {"val_loss", j.at("val_loss")},
+                     {"train_accuracy", j.at("train_accuracy")}, {"val_ua", j.at("val_ua")}});
+  }
+  return curve;
+}
+
+double round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+// The report's view of one utterance: its log-mel (time-strided to at most 400 frames) and the
+// attention weights spread over the frames each pooled step covers, summing to 1.
+nlohmann::json example_entry(const std::string& model, const FeatureCache& c, const AttentionExample& e) {
+  const auto u = static_cast<std::size_t>(e.utterance);
+  const std::int64_t t0 = c.offsets[u], frames = c.offsets[u + 1] - t0;
+  const int m = c.n_mels();
+  const std::int64_t stride = std::max<std::int64_t>(1, (frames + 399) / 400);
+  std::vector<double> per_frame(static_cast<std::size_t>(frames), 0.0);
+  for (std::int64_t t = 0; t < frames; ++t) {
+    // Frames past the last whole pooled step (pooling floors the length) take the last step's weight.
+    const std::size_t step = std::min(static_cast<std::size_t>(t / e.frames_per_step), e.weights.size() - 1);
+    if (!e.weights.empty()) per_frame[static_cast<std::size_t>(t)] = e.weights[step] / e.frames_per_step;
+  }
+  nlohmann::json logmel = nlohmann::json::array(), attention = nlohmann::json::array();
+  double total = 0;
+  std::vector<double> att;
+  for (std::int64_t t = 0; t < frames; t += stride) {
+    nlohmann::json row = nlohmann::json::array();
+    for (int k = 0; k < m; ++k) row.push_back(round2(c.logmel[static_cast<std::size_t>((t0 + t) * m + k)]));
+    logmel.push_back(std::move(row));
+    double a = 0;
+    for (std::int64_t s = t; s < std::min(frames, t + stride); ++s) a += per_frame[static_cast<std::size_t>(s)];
+    att.push_back(a);
+    total += a;
+  }
+  for (double a : att) attention.push_back(total > 0 ? a / total : 0.0);
+  const double hop = double(c.config.logmel.hop_length) / c.config.logmel.sample_rate;
+  return {{"model", model}, {"path", c.paths[u]}, {"speaker", c.speakers[u]}, {"label", c.labels[u]},
+          {"predicted", e.predicted}, {"hop_seconds", hop * static_cast<double>(stride)},
+          {"logmel", std::move(logmel)}, {"attention", std::move(attention)}};
+}
+
+nlohmann::json fold_header(const FoldRun& r) {
+  return {{"fold", r.fold.index}, {"seed", r.seed}, {"test_speakers", r.fold.test},
+          {"validation_speakers", r.fold.validation}};
+}
+
+}  // namespace
+
+RunConfig effective_run_config(const FoldRun& r) {
+  RunConfig rc = load_run_config(r.model->config);
+  if (r.model->epochs > 0) rc.train.epochs = r.model->epochs;
+  if (r.model->attention_after >= 0) {
+    if (r.model->attention_after > static_cast<int>(rc.model.conv_channels.size()))
+      throw Error("model '" + r.model->name + "': attention_after " + std::to_string(r.model->attention_after) +
+                  " exceeds the " + std::to_string(rc.model.conv_channels.size()) + " blocks of " + r.model->config);
+    rc.model.attention_after = r.model->attention_after;
+    rc.model.name = r.model->name;
+  }
+  rc.train.seed = r.seed;
+  return rc;
+}
+
+nlohmann::json fold_metrics(const std::vector<int>& truth, const std::vector<int>& predicted, int k) {
+  const ClassMetrics m = compute_metrics(truth, predicted, k);
+  nlohmann::json recall = nlohmann::json::array();
+  for (int c = 0; c < k; ++c) {
+    std::int64_t row = 0;
+    for (auto v : m.confusion[static_cast<std::size_t>(c)]) row += v;
+    if (row > 0) recall.push_back(m.recall[static_cast<std::size_t>(c)]);
+    else recall.push_back(nullptr);
+  }
+  return {{"accuracy", m.accuracy}, {"ua", m.ua}, {"macro_precision", m.macro_precision},
+          {"macro_recall", m.macro_recall}, {"macro_f1", m.macro_f1}, {"per_class_recall", recall},
+          {"confusion", m.confusion}, {"test_utterances", m.total}};
+}
+
+nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, const std::string& cache_name,
+                               nlohmann::json& examples, std::ostream& log) {
+  const ModelEntry& m = *r.model;
+  TrainOptions o;
+  o.cache = cache_name;
+  o.config = m.config;
+  o.out_dir = r.dir;
+  o.test_speakers = r.fold.test;
+  o.validation_speakers = r.fold.validation;
+  o.device = r.device;
+  o.kernels = r.kernels;
+  o.epochs = m.epochs;
+  o.seed = static_cast<std::int64_t>(r.seed);
+  o.progress = r.progress;
+  o.attention_examples = r.attention_examples;
+  const RunConfig rc = effective_run_config(r);
+  if (m.attention_after >= 0) {  // the overridden config is the run's own file
+    fs::create_directories(r.dir);
+    o.config = (fs::path(r.dir) / "run_config.toml").string();
+    train::write_text_atomic(o.config, to_toml(rc));
+  }
+  const std::string last = (fs::path(r.dir) / "last.h5").string();
+  if (fs::exists(last)) {
+    // An interrupted run of the same config continues where it stopped; anything else starts over.
+    std::ifstream in((fs::path(r.dir) / "config.toml").string());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (ss.str() == to_toml(rc)) {
+      o.resume = true;
+      log << "  resuming the interrupted run in " << r.dir << "\n";
+    } else {
+      fs::remove(last);
+    }
+  }
+  const TrainSummary s = run_training(o, cache, log);
+  nlohmann::json f = fold_header(r);
+  f.update(fold_metrics(s.test_truth, s.test_predicted, static_cast<int>(cache.class_names.size())));
+  f["train_seconds"] = s.seconds;
+  f["inference_utterances_per_second"] = s.test_utterances.size() / std::max(s.test_seconds, 1e-9);
+  f["best_epoch"] = s.best_epoch;
+  f["validation_ua"] = s.best_val_ua;
+  f["parameters"] = s.parameters;
+  f["learning_curve"] = learning_curve((fs::path(r.dir) / "metrics.jsonl").string());
+  for (const auto& e : s.attention) examples.push_back(example_entry(m.name, cache, e));
+  fs::remove(last);  // Adam moments are only needed to resume; best.h5 stays for export and predict
+  return f;
+}
+
+nlohmann::json run_classic_fold(const FoldRun& r, const FeatureCache& cache, const classic::FeatureMatrix& x) {
+  const auto train = rows_of(cache, r.fold.train), val = rows_of(cache, r.fold.validation),
+             test = rows_of(cache, r.fold.test);
+  std::vector<int> labels(cache.labels.begin(), cache.labels.end());
+  const int k = static_cast<int>(cache.class_names.size());
+  const classic::ClassicResult c = classic::run_classic(r.model->kind, x, labels, k, train, val, test, r.seed);
+  std::vector<int> truth;
+  for (int u : test) truth.push_back(labels[static_cast<std::size_t>(u)]);
+  nlohmann::json f = fold_header(r);
+  f.update(fold_metrics(truth, c.predicted, k));
+  f["train_seconds"] = c.fit_seconds;
+  f["inference_utterances_per_second"] = test.size() / std::max(c.predict_seconds, 1e-9);
+  f["chosen"] = c.chosen;
+  f["validation_ua"] = c.validation_ua;
+  f["parameters"] = c.parameters;
+  return f;
+}
+
+std::string run_digest(const FoldRun& r, const FeatureCache& cache, const std::string& extra) {
+  std::ostringstream os;
+  const ModelEntry& m = *r.model;
+  os << m.name << '|' << m.kind << '|' << m.features << '|' << m.epochs << '|' << r.seed << '|' << extra << '|';
+  if (m.kind == "engine") os << to_toml(effective_run_config(r));
+  for (const auto* side : {&r.fold.test, &r.fold.validation, &r.fold.train})
+    for (const auto& s : *side) os << s << ',';
+  os << '|' << cache.corpus << '|' << cache.n_utterances() << '|' << cache.total_frames() << '|' << cache.config.to_json();
+  // FNV-1a, 64 bit: a content digest, not a security measure.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char ch : os.str()) { h ^= ch; h *= 1099511628211ULL; }
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace ser::experiment

@@ -1,0 +1,245 @@
+// tests/test_experiment_runner.cpp — `ser experiment`: speaker-independent folds, experiment files,
+// derived caches, and a whole (tiny) experiment on the synthetic corpus through the CLI.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "experiment/experiment_config.hpp"
+#include "experiment/feature_sets.hpp"
+#include "experiment/protocol.hpp"
+#include "ser/error.hpp"
+#include "test_util.hpp"
+
+namespace ser {
+namespace {
+
+using namespace experiment;
+
+std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+
+void expect_disjoint_and_complete(const Fold& f, const std::vector<std::string>& all) {
+  std::set<std::string> seen;
+  for (const auto* side : {&f.test, &f.validation, &f.train})
+    for (const auto& s : *side) EXPECT_TRUE(seen.insert(s).second) << s << " appears twice in fold " << f.index;
+  EXPECT_EQ(seen, as_set(all));
+  EXPECT_FALSE(f.test.empty());
+  EXPECT_FALSE(f.validation.empty());
+  EXPECT_FALSE(f.train.empty());
+}
+
+TEST(ExperimentProtocol, LeaveOneSpeakerOutTestsEverySpeakerOnceAndValidatesOnTheTrainingSide) {
+  const std::vector<std::string> spk{"16", "03", "08", "09", "10", "11", "03"};  // unsorted, one duplicate
+  const auto folds = leave_one_speaker_out(spk, 2);
+  ASSERT_EQ(folds.size(), 6u);
+  std::map<std::string, int> tested, validated;
+  for (const auto& f : folds) {
+    expect_disjoint_and_complete(f, {"03", "08", "09", "10", "11", "16"});
+    ASSERT_EQ(f.test.size(), 1u);
+    EXPECT_EQ(f.validation.size(), 2u);
+    ++tested[f.test[0]];
+    for (const auto& v : f.validation) ++validated[v];
+  }
+  for (const auto& [s, n] : tested) EXPECT_EQ(n, 1) << s;
+  for (const auto& [s, n] : validated) EXPECT_EQ(n, 2) << s;  // rotation: every speaker validates equally often
+  EXPECT_EQ(folds[0].test[0], "03");
+  EXPECT_EQ(folds[0].validation, (std::vector<std::string>{"08", "09"}));
+  EXPECT_THROW(leave_one_speaker_out({"a", "b"}, 1), Error);
+}
+
+TEST(ExperimentProtocol, SpeakerKFoldDealsEverySpeakerIntoOneTestGroupDeterministically) {
+  std::vector<std::string> spk;
+  for (int i = 0; i < 10; ++i) spk.push_back(std::string("s").append(std::to_string(i)));
+  const auto a = speaker_k_fold(spk, 3, 1, 7), b = speaker_k_fold(spk, 3, 1, 7), c = speaker_k_fold(spk, 3, 1, 8);
+  ASSERT_EQ(a.size(), 3u);
+  std::map<std::string, int> tested;
+  for (const auto& f : a) {
+    expect_disjoint_and_complete(f, [&] { auto s = spk; std::sort(s.begin(), s.end()); return s; }());
+    EXPECT_GE(f.test.size(), 3u);
+    EXPECT_LE(f.test.size(), 4u);
+    for (const auto& s : f.test) ++tested[s];
+  }
+  EXPECT_EQ(tested.size(), 10u);
+  for (const auto& [s, n] : tested) EXPECT_EQ(n, 1) << s;
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].test, b[i].test);
+  bool differs = false;
+  for (std::size_t i = 0; i < a.size(); ++i) differs |= a[i].test != c[i].test;
+  EXPECT_TRUE(differs) << "another split_seed should deal the speakers differently";
+  EXPECT_THROW(speaker_k_fold(spk, 11, 1, 1), Error);
+}
+
+std::string config_error(const std::string& text, const std::string& dir = ".") {
+  try {
+    parse_experiment_config(text, "x.toml", dir);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ExperimentConfigFile, ParsesModelsAndNamesTheKeyOfEveryError) {
+  test::TempDir dir;
+  { std::ofstream(dir.file("run.toml")) << "[model]\nconv_channels = [4]\n"; }
+  const std::string head = "[experiment]\nprotocol = \"kfold\"\nfolds = 3\nseeds = [1, 2]\nbaseline = \"b\"\n";
+  const ExperimentConfig c = parse_experiment_config(
+      head + "[[model]]\nname = \"a\"\nkind = \"engine\"\nconfig = \"run.toml\"\nattention_after = 1\n"
+             "[[model]]\nname = \"b\"\nkind = \"svm_rbf\"\n",
+      "x.toml", dir.path().string());
+  ASSERT_EQ(c.models.size(), 2u);
+  EXPECT_EQ(c.models[0].config, dir.file("run.toml"));
+  EXPECT_EQ(c.models[0].approach, "cnn");
+  EXPECT_EQ(c.models[1].approach, "classic");
+  EXPECT_EQ(c.seeds, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(c.name, "x");
+  const std::string d = dir.path().string();
+  EXPECT_NE(config_error(head + "[[model]]\nname = \"b\"\nkind = \"svm_rbf\"\ncolour = 1\n", d).find("colour"), std::string::npos);
+  EXPECT_NE(config_error(head + "[[model]]\nname = \"b\"\nkind = \"forest\"\n", d).find("kind"), std::string::npos);
+  EXPECT_NE(config_error(head + "[[model]]\nname = \"b\"\nkind = \"knn\"\n[[model]]\nname = \"b\"\nkind = \"gmm\"\n", d)
+                .find("used twice"), std::string::npos);
+  EXPECT_NE(config_error(head + "[[model]]\nname = \"b\"\nkind = \"engine\"\nconfig = \"none.toml\"\n", d)
+                .find("does not exist"), std::string::npos);
+  EXPECT_NE(config_error("[experiment]\nbaseline = \"zz\"\n[[model]]\nname = \"b\"\nkind = \"knn\"\n", d).find("baseline"),
+            std::string::npos);
+  EXPECT_NE(config_error("[experiment]\nprotocol = \"random\"\n[[model]]\nname = \"b\"\nkind = \"knn\"\n", d).find("protocol"),
+            std::string::npos);
+  EXPECT_NE(config_error("[experiment]\nnormalisation = \"global\"\n[[model]]\nname = \"b\"\nkind = \"knn\"\n", d)
+                .find("normalisation"), std::string::npos);
+  EXPECT_NE(config_error("[experiment]\n", d).find("no [[model]]"), std::string::npos);
+}
+
+FeatureCache small_cache() {
+  FeatureCache c;
+  c.config.logmel.n_mels = 3;
+  c.class_names = {"angry", "sad"};
+  c.functional_names = {"f0", "f1"};
+  c.speakers = {"a", "a", "b", "b"};
+  c.paths = {"1.wav", "2.wav", "3.wav", "4.wav"};
+  c.labels = {0, 1, 0, 1};
+  c.offsets = {0, 2, 5, 7, 8};
+  const auto v = test::random_signal(8 * 3, 5, 0.5f, 3.0f);
+  c.logmel.assign(v.begin(), v.end());
+  const auto w = test::random_signal(4 * 2, 6, -2.0f, 4.0f);
+  c.functionals.assign(w.begin(), w.end());
+  return c;
+}
+
+TEST(ExperimentFeatures, SpeakerNormalisationUsesEachSpeakersOwnStatistics) {
+  const FeatureCache c = speaker_normalised(small_cache());
+  auto check = [](const std::vector<float>& data, int cols, std::int64_t r0, std::int64_t r1) {
+    for (int j = 0; j < cols; ++j) {
+      double s = 0, s2 = 0;
+      for (std::int64_t r = r0; r < r1; ++r) {
+        s += data[static_cast<std::size_t>(r * cols + j)];
+        s2 += double(data[static_cast<std::size_t>(r * cols + j)]) * data[static_cast<std::size_t>(r * cols + j)];
+      }
+      const double n = double(r1 - r0), mean = s / n;
+      EXPECT_NEAR(mean, 0.0, 1e-5);
+      EXPECT_NEAR(s2 / n - mean * mean, 1.0, 1e-4);
+    }
+  };
+  check(c.logmel, 3, 0, 5);  // speaker a: frames of utterances 0 and 1
+  check(c.logmel, 3, 5, 8);  // speaker b
+  check(c.functionals, 2, 0, 2);
+  check(c.functionals, 2, 2, 4);
+}
+
+TEST(ExperimentFeatures, MergedCachesKeepCorporaApartAndOffsetsConsistent) {
+  const FeatureCache a = small_cache(), b = small_cache();
+  const FeatureCache m = merge_caches(a, "emodb", b, "synthetic");
+  ASSERT_EQ(m.n_utterances(), 8u);
+  EXPECT_EQ(m.speakers[0], "emodb:a");
+  EXPECT_EQ(m.speakers[4], "synthetic:a");
+  EXPECT_EQ(m.offsets.back(), 16);
+  EXPECT_EQ(m.offsets[5], 10);
+  EXPECT_EQ(m.logmel.size(), 16u * 3);
+  EXPECT_EQ(m.logmel[static_cast<std::size_t>(8 * 3 + 4)], b.logmel[4]);
+  FeatureCache other = small_cache();
+  other.class_names = {"angry", "happy"};
+  EXPECT_THROW(merge_caches(a, "emodb", other, "x"), Error);
+}
+
+// A whole experiment through the CLI on a tiny synthetic corpus: engine and classic models, results
+// files, and a second invocation that reuses every finished run instead of training again.
+TEST(ExperimentRun, TinySyntheticExperimentWritesResultsAndReusesFinishedRuns) {
+  test::TempDir dir;
+  { std::ofstream(dir.file("cnn.toml")) << "[model]\nconv_channels = [4, 8]\nattention_after = 0\ntemporal_pool = \"mean\"\n"
+                                            "fuse_prosody = false\ndense = [16]\n[train]\nepochs = 2\nbatch_size = 8\n"; }
+  { std::ofstream(dir.file("hybrid.toml")) << "[model]\nconv_channels = [4, 8]\nattention_after = 2\nattention_heads = 2\n"
+                                               "attention_head_dim = 4\ndense = [16]\n[train]\nepochs = 2\nbatch_size = 8\n"; }
+  { std::ofstream(dir.file("mlp.toml")) << "[model]\ninput = \"functionals\"\nfuse_prosody = false\nattention_after = 0\n"
+                                            "dense = [16]\n[train]\nepochs = 3\nbatch_size = 8\n"; }
+  { std::ofstream(dir.file("tiny.toml")) << "[experiment]\nname = \"tiny\"\ncorpus = \"synthetic\"\nprotocol = \"kfold\"\n"
+      "folds = 2\nvalidation_speakers = 1\nsynthetic_speakers = 4\nsynthetic_per_emotion = 1\nbaseline = \"cnn\"\n"
+      "attention_examples = 1\n"
+      "[[model]]\nname = \"hybrid\"\nkind = \"engine\"\napproach = \"hybrid\"\nconfig = \"hybrid.toml\"\n"
+      "[[model]]\nname = \"cnn\"\nkind = \"engine\"\nconfig = \"cnn.toml\"\n"
+      "[[model]]\nname = \"svm_rbf\"\nkind = \"svm_rbf\"\n"
+      "[[model]]\nname = \"gmm\"\nkind = \"gmm\"\n"
+      "[[model]]\nname = \"mlp\"\nkind = \"engine\"\napproach = \"mlp\"\nconfig = \"mlp.toml\"\nfeatures = \"utterance\"\n"; }
+  std::string out;
+  const std::string cmd = std::string("experiment ").append(dir.file("tiny.toml")).append(" --runs ").append(dir.file("runs"))
+                              .append(" --device cpu --no-progress");
+  ASSERT_EQ(test::run_ser(cmd, &out), 0) << out;
+  const std::filesystem::path res = dir.path() / "runs" / "tiny";
+  std::ifstream in((res / "results.json").string());
+  const nlohmann::json r = nlohmann::json::parse(in);
+  EXPECT_EQ(r["class_names"].size(), 7u);
+  EXPECT_TRUE(r["synthetic"].get<bool>());
+  for (const char* name : {"hybrid", "cnn", "svm_rbf", "gmm", "mlp"}) {
+    const auto& m = r["models"][name];
+    ASSERT_EQ(m["folds"].size(), 2u) << name;
+    std::set<std::string> tested;
+    for (const auto& f : m["folds"]) {
+      for (const auto& s : f["test_speakers"]) EXPECT_TRUE(tested.insert(s.get<std::string>()).second);
+      long total = 0;
+      for (const auto& row : f["confusion"]) for (const auto& v : row) total += v.get<long>();
+      EXPECT_EQ(total, 2 * 7) << name;  // 2 test speakers x 7 emotions x 1 utterance
+      EXPECT_GE(f["ua"].get<double>(), 0.0);
+    }
+    EXPECT_EQ(tested.size(), 4u) << name;
+    EXPECT_TRUE(m.contains("ua_mean") && m.contains("ua_std") && m.contains("accuracy_mean") && m.contains("macro_f1_mean"))
+        << name;
+    EXPECT_GT(m["parameters"].get<long>(), 0) << name;
+  }
+  EXPECT_FALSE(r["models"]["hybrid"]["folds"][0]["learning_curve"].empty());
+  EXPECT_EQ(r["models"]["mlp"]["folds"][0]["learning_curve"].size(), 3u);
+  ASSERT_EQ(r["attention_examples"].size(), 1u);
+  const auto& ex = r["attention_examples"][0];
+  double total_attention = 0;
+  for (const auto& a : ex["attention"]) total_attention += a.get<double>();
+  EXPECT_NEAR(total_attention, 1.0, 1e-6);
+  EXPECT_EQ(ex["attention"].size(), ex["logmel"].size());
+  EXPECT_TRUE(r.contains("significance"));
+  EXPECT_TRUE(std::filesystem::exists(res / "results.md"));
+  EXPECT_TRUE(std::filesystem::exists(res / "report.html"));
+  EXPECT_TRUE(std::filesystem::exists(res / "models" / "hybrid" / "seed1" / "fold0" / "best.h5"));
+
+  std::string again;
+  ASSERT_EQ(test::run_ser(cmd, &again), 0) << again;
+  EXPECT_NE(again.find(std::string("reusing ").append((res / "features_synthetic.h5").string())), std::string::npos) << again;
+  std::size_t reused = 0;
+  for (std::size_t p = again.find("reusing the finished run"); p != std::string::npos;
+       p = again.find("reusing the finished run", p + 1)) ++reused;
+  EXPECT_EQ(reused, 10u) << again;
+  std::ifstream in2((res / "results.json").string());
+  const nlohmann::json r2 = nlohmann::json::parse(in2);
+  EXPECT_EQ(r2["models"]["hybrid"]["ua_mean"], r["models"]["hybrid"]["ua_mean"]);
+}
+
+TEST(ExperimentRun, BadInputsAreClearErrors) {
+  test::TempDir dir;
+  { std::ofstream(dir.file("e.toml")) << "[experiment]\ncorpus = \"emodb\"\n[[model]]\nname = \"k\"\nkind = \"knn\"\n"; }
+  std::string out;
+  EXPECT_EQ(test::run_ser(std::string("experiment ").append(dir.file("e.toml")).append(" --runs ").append(dir.file("runs")), &out), 1);
+  EXPECT_NE(out.find("--data"), std::string::npos) << out;
+  EXPECT_EQ(test::run_ser(std::string("experiment ").append(dir.file("missing.toml")), &out), 1);
+  EXPECT_NE(out.find("missing.toml"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ser
