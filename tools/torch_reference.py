@@ -8,6 +8,15 @@ Two subcommands:
           rebuilds the test utterances' inputs exactly as ser's BatchMaker does, runs inference (eval
           mode, masked) and compares the predicted classes with summary.json's "test_predictions".
 
+  export  --model MODEL.safetensors --cache CACHE.h5 (--ser build/ser | --ser-json PRED.json)
+          [--limit N] [--double]
+          Builds the model from a safetensors export alone (`ser export`; docs/export.md): the network
+          from the metadata's run_config, weights and normaliser by name. Runs each of the cache's first
+          N utterances alone through it and compares the logits with ser's for the same features
+          (`ser predict --model MODEL --cache CACHE --limit N --format json`, run here with --ser or
+          read from --ser-json); prints the largest absolute logit difference. Exit 1 when it is
+          1e-4 or more, or a predicted class differs.
+
   bench   --config experiments/cnn_attn.toml --batch 16 --frames 300 --steps 20
           [--device cpu|cuda] [--compile]
           Training-step throughput (forward, cross-entropy, backward, clipping, AdamW) on random
@@ -18,7 +27,8 @@ its valid length; batch norm takes statistics over valid time steps only; max-po
 wholly inside the utterance (valid length floor((len - k) / k) + 1); self-attention masks padded
 keys and zeroes padded outputs; temporal pooling covers valid steps only.
 
-Needs torch, numpy and h5py (Debian: python3-torch python3-numpy python3-h5py; run with
+Needs torch, numpy and h5py (the safetensors package, when installed, reads the export; otherwise a
+reader here that follows the format's specification does) (Debian: python3-torch python3-numpy python3-h5py; run with
 /usr/bin/python3 if another python3 comes first on PATH).
 """
 from __future__ import annotations
@@ -357,6 +367,110 @@ def cmd_parity(a) -> int:
     return 0 if agree == n else 1
 
 
+# ---------------------------------------------------------------------------------------------- export
+
+def read_safetensors(path: str) -> tuple[dict, dict, str]:
+    """(tensors by name as float32 arrays, metadata, which reader). The safetensors package when
+    installed; else the format by hand: u64 LE header length, JSON header, row-major LE data."""
+    try:
+        from safetensors import safe_open
+        tensors = {}
+        with safe_open(path, framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+            for k in f.keys():
+                tensors[k] = f.get_tensor(k)
+        import safetensors
+        return tensors, meta, f"safetensors {safetensors.__version__}"
+    except ImportError:
+        pass
+    import struct
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    data = raw[8 + n:]
+    tensors = {}
+    for name, h in header.items():
+        if h["dtype"] != "F32":
+            raise SystemExit(f"{path}: tensor {name} has dtype {h['dtype']}, expected F32")
+        b, e = h["data_offsets"]
+        tensors[name] = np.frombuffer(data[b:e], dtype="<f4").reshape(h["shape"])
+    return tensors, meta, "built-in reader"
+
+
+def load_export(path: str, dtype):
+    tensors, meta, reader = read_safetensors(path)
+    if meta.get("format") != "ser-model":
+        raise SystemExit(f"{path}: metadata format is {meta.get('format')!r}, not 'ser-model'")
+    mc, _ = read_run_config(meta["run_config"])
+    class_names = json.loads(meta["class_names"])
+    n_mels, n_prosody = int(meta["n_mels"]), int(meta["n_prosody"])
+    model = SerModel(mc, n_mels, n_prosody, len(class_names)).to(dtype)
+    own = dict(model.named_parameters())
+    own.update(dict(model.named_buffers()))
+    norm = {k[len("normalizer."):]: np.asarray(v, dtype=np.float32)
+            for k, v in tensors.items() if k.startswith("normalizer.")}
+    weights = {k: v for k, v in tensors.items() if not k.startswith("normalizer.")}
+    missing = [k for k in own if k not in weights]
+    extra = [k for k in weights if k not in own]
+    if missing or extra:
+        raise SystemExit(f"{path}: export/model mismatch: missing {missing}, unexpected {extra}")
+    with torch.no_grad():
+        for k, t in own.items():
+            src = weights[k]
+            if tuple(src.shape) != tuple(t.shape):
+                raise SystemExit(f"{k}: export shape {src.shape}, model shape {tuple(t.shape)}")
+            t.copy_(torch.from_numpy(np.array(src, dtype=np.float32)).to(dtype))
+    return model, mc, class_names, norm, meta, reader
+
+
+def cmd_export(a) -> int:
+    import h5py
+    import subprocess
+    dtype = torch.float64 if a.double else torch.float32
+    np_dtype = np.float64 if a.double else np.float32
+    model, mc, class_names, norm, meta, reader = load_export(a.model, dtype)
+    model.eval()
+    if a.ser_json:
+        with open(a.ser_json) as fh:
+            ser = json.load(fh)
+    else:
+        cmd = [a.ser, "predict", "--model", a.model, "--cache", a.cache, "--format", "json", "--device", "cpu"]
+        if a.limit > 0:
+            cmd += ["--limit", str(a.limit)]
+        ser = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    if ser["class_names"] != class_names:
+        raise SystemExit(f"class names differ: ser {ser['class_names']}, export {class_names}")
+    with h5py.File(a.cache, "r") as f:
+        cache = {"offsets": np.asarray(f["offsets"]), "logmel": np.asarray(f["logmel"], dtype=np.float32),
+                 "functionals": np.asarray(f["functionals"], dtype=np.float32)}
+        paths = [_attr_str(p) for p in f["paths"][:]]
+    by_path = {p: i for i, p in enumerate(paths)}
+    n_prosody = cache["functionals"].shape[1] if model.fuse else 0
+    print(f"torch {torch.__version__}, numpy {np.__version__}, {torch.get_num_threads()} threads; export read with "
+          f"{reader}; ser_version {meta.get('ser_version')}; model {mc['name']}: blocks {mc['conv_channels']}, "
+          f"attention after {mc['attention_after']}, dense {mc['dense']}; "
+          f"{sum(p.numel() for p in model.parameters())} parameters; {'float64' if a.double else 'float32'}")
+    worst, worst_file, agree = 0.0, "", 0
+    rows = ser["results"]
+    with torch.no_grad():
+        for r in rows:
+            u = by_path[r["file"]]
+            x, lens, pro = make_batch(cache, [u], norm, model.min_frames, n_prosody, np_dtype)
+            ours = model(x, lens, pro[:, :n_prosody] if n_prosody else None)[0].double().numpy()
+            theirs = np.asarray(r["logits"], dtype=np.float64)
+            d = float(np.abs(ours - theirs).max())
+            if d > worst:
+                worst, worst_file = d, r["file"]
+            agree += class_names[int(np.argmax(ours))] == r["predicted"]
+    n = len(rows)
+    print(f"utterances compared: {n} (each alone, as ser predict runs them)")
+    print(f"predicted class agreement: {agree}/{n}")
+    print(f"largest |logit(torch) - logit(ser)|: {worst:.3g} ({worst_file})")
+    return 0 if (agree == n and worst < 1e-4) else 1
+
+
 # ----------------------------------------------------------------------------------------------- bench
 
 def cmd_bench(a) -> int:
@@ -433,6 +547,13 @@ def main(argv=None) -> int:
     p.add_argument("--double", action="store_true", help="float64 (less rounding difference)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--show", type=int, default=5, help="print the logits of this many utterances")
+    e = sub.add_parser("export", help="compare a safetensors export run in PyTorch with ser predict's logits")
+    e.add_argument("--model", required=True, help="safetensors export (ser export)")
+    e.add_argument("--cache", required=True, help="feature cache made with the model's feature config")
+    e.add_argument("--ser", default="build/ser", help="the ser executable to run `ser predict` with")
+    e.add_argument("--ser-json", help="`ser predict --cache ... --format json` output, instead of running --ser")
+    e.add_argument("--limit", type=int, default=50, help="the cache's first N utterances (0 = all)")
+    e.add_argument("--double", action="store_true", help="run the PyTorch model in float64")
     b = sub.add_parser("bench", help="training-step throughput")
     b.add_argument("--config", required=True)
     b.add_argument("--batch", type=int, default=16)
@@ -445,12 +566,12 @@ def main(argv=None) -> int:
     b.add_argument("--prosody", type=int, default=58)
     b.add_argument("--classes", type=int, default=7)
     b.add_argument("--seed", type=int, default=0)
-    for q in (p, b):
+    for q in (p, e, b):
         q.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                        help="CPU threads (Debian's torch starts with 1; default: all cores)")
     a = ap.parse_args(argv)
     torch.set_num_threads(max(1, a.threads))
-    return cmd_parity(a) if a.cmd == "parity" else cmd_bench(a)
+    return {"parity": cmd_parity, "export": cmd_export, "bench": cmd_bench}[a.cmd](a)
 
 
 if __name__ == "__main__":

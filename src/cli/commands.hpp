@@ -18,7 +18,11 @@ void register_demo(CLI::App& app);
 void register_device(CLI::App& app);
 void register_train(CLI::App& app);
 void register_bench_train(CLI::App& bench);  // `ser bench train`, under `ser bench`
+void register_bench_kernels(CLI::App& bench);  // `ser bench kernels`, under `ser bench`
 void register_profile(CLI::App& app);
+void register_export(CLI::App& app);   // ser export (safetensors / ONNX)
+void register_predict(CLI::App& app);  // ser predict
+void register_experiment(CLI::App& app);
 
 // Options several subcommands share.
 struct DeviceOptions {

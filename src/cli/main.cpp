@@ -4,9 +4,11 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "experiment/run_context.hpp"
 #include "ser/error.hpp"
 
 int main(int argc, char** argv) {
+  ser::run_context::set_command_line(argc, argv);
   CLI::App app{"ser " SER_VERSION " — speech emotion recognition: features, training and evaluation on CPU and CUDA"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ser " SER_VERSION);
@@ -18,6 +20,9 @@ int main(int argc, char** argv) {
   ser::cli::register_device(app);
   ser::cli::register_train(app);
   ser::cli::register_profile(app);
+  ser::cli::register_export(app);
+  ser::cli::register_predict(app);
+  ser::cli::register_experiment(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
