@@ -129,6 +129,7 @@ void register_bench(CLI::App& app) {
   add_device_options(*cmd, args->device);
   cmd->callback([args] { run_bench(*args); });
   register_bench_train(*bench);
+  register_bench_kernels(*bench);
 }
 
 }  // namespace ser::cli

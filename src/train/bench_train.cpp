@@ -6,6 +6,7 @@
 #include <numeric>
 #include <ostream>
 
+#include "nn/kernel_timer.hpp"
 #include "nn/model.hpp"
 #include "nn/nvtx.hpp"
 #include "ser/cache.hpp"
@@ -31,7 +32,7 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   const Normalizer norm = fit_normalizer(cache, all);
   EngineSession session(o.device, o.kernels, false, log);
   nn::Model<float> model(rc.model, nn::ModelInputs{cache.n_mels(),
-                                                   rc.model.fuse_prosody ? static_cast<int>(cache.functional_names.size()) : 0, k});
+                                                   rc.model.uses_functionals() ? static_cast<int>(cache.functional_names.size()) : 0, k});
   BatchMaker maker(cache, norm, model.min_frames());
   const auto batches = epoch_batches(all, maker, rc.train.batch_size, rc.train.bucket_batches, rc.train.max_frames,
                                      rc.train.seed, 0);
@@ -83,6 +84,20 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   }
   model.set_layer_timing(false);
 
+  // Per-op times: a few more steps with every op dispatch bracketed (events on the GPU, read after
+  // the steps; no synchronisation per op).
+  nn::KernelTimer op_timer(session.ctx());
+  if (o.kernel_timing && !o.profile) {
+    op_timer.start_recording();
+    for (int s = 0; s < std::min(o.steps, 5); ++s) {
+      op_timer.begin_step();
+      step(host[static_cast<std::size_t>(s) % host.size()], s);
+      op_timer.end_step();
+    }
+    op_timer.stop_recording();
+    op_timer.resolve();
+  }
+
   const std::size_t peak = session.on_gpu() ? free0 - free1
                                             : model.planned_bytes() + 2 * sizeof(float) * static_cast<std::size_t>(model.param_table().total());
   nlohmann::json row{{"device", session.describe()}, {"model", rc.model.name}, {"batch_size", rc.train.batch_size},
@@ -105,6 +120,22 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
                   bwd[i] * 1e3);
     log << line;
     row["layers"].push_back({{"layer", model.layer(i).describe()}, {"forward_ms", fwd[i] * 1e3}, {"backward_ms", bwd[i] * 1e3}});
+  }
+  if (op_timer.steps() > 0) {
+    log << "\n  per-op time over " << op_timer.steps() << " steps (" << (session.on_gpu() ? "CUDA events" : "steady_clock")
+        << " around each op dispatch):\n";
+    const std::string table = op_timer.table();
+    for (std::size_t a = 0, b; a < table.size(); a = b + 1) {
+      b = table.find('\n', a);
+      if (b == std::string::npos) b = table.size();
+      log << "  " << table.substr(a, b - a) << "\n";
+    }
+    row["kernels"] = nlohmann::json::array();
+    for (const auto& r : op_timer.rows())
+      row["kernels"].push_back({{"op", r.name}, {"calls", r.calls}, {"total_ms", r.seconds * 1e3},
+                                {"percent_of_step", 100.0 * r.seconds / op_timer.step_seconds()}});
+    row["kernel_timing_steps"] = op_timer.steps();
+    row["kernel_timing_step_ms"] = op_timer.step_seconds() * 1e3;
   }
   return row;
 }

@@ -14,6 +14,7 @@ struct BenchTrainOptions {
   int steps = 20;        // timed optimizer steps (after 2 warm-up steps)
   int batch_size = 0;    // > 0 overrides [train] batch_size
   bool profile = false;  // `ser profile`: the timed steps run between cudaProfilerStart and Stop
+  bool kernel_timing = false;  // also a per-op time table (nn/kernel_timer.hpp) over a few more steps
 };
 
 // Runs the benchmark and returns one result row (also the per-layer table), printing to `log`.

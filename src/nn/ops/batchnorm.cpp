@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nn/kernel_timer.hpp"
 #include "nn/ops/batchnorm_shape.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/batchnorm.hpp"
@@ -38,6 +39,7 @@ namespace {
 void batchnorm_forward_train(const ExecContext& ctx, const BatchNormShape& s, const float* x, const int* lengths,
                              const float* gamma, const float* beta, float* y, float* mean, float* invstd,
                              float* running_mean, float* running_var) {
+  const OpTimer timed(ctx, "batchnorm_forward_train");
   if (ctx.device == Device::cpu)
     return batchnorm_forward_train_cpu<float>(s, x, lengths, gamma, beta, y, mean, invstd, running_mean,
                                               running_var);
@@ -53,6 +55,7 @@ void batchnorm_forward_train(const ExecContext& ctx, const BatchNormShape& s, co
 void batchnorm_forward_infer(const ExecContext& ctx, const BatchNormShape& s, const float* x, const int* lengths,
                              const float* gamma, const float* beta, const float* running_mean,
                              const float* running_var, float* y) {
+  const OpTimer timed(ctx, "batchnorm_forward_infer");
   if (ctx.device == Device::cpu)
     return batchnorm_forward_infer_cpu<float>(s, x, lengths, gamma, beta, running_mean, running_var, y);
 #ifdef SER_WITH_CUDA
@@ -67,6 +70,7 @@ void batchnorm_forward_infer(const ExecContext& ctx, const BatchNormShape& s, co
 void batchnorm_backward(const ExecContext& ctx, const BatchNormShape& s, const float* x, const float* dy,
                         const int* lengths, const float* gamma, const float* mean, const float* invstd, float* dx,
                         float* dgamma, float* dbeta) {
+  const OpTimer timed(ctx, "batchnorm_backward");
   if (ctx.device == Device::cpu)
     return batchnorm_backward_cpu<float>(s, x, dy, lengths, gamma, mean, invstd, dx, dgamma, dbeta);
 #ifdef SER_WITH_CUDA

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nn/kernel_timer.hpp"
 #include "nn/ops/conv2d_shape.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/conv.hpp"
@@ -73,6 +74,7 @@ std::size_t conv2d_workspace_bytes(const ExecContext& ctx, const Conv2dShape& s)
 
 void conv2d_forward(const ExecContext& ctx, const Conv2dShape& s, const float* x, const float* w,
                     const float* b, float* y, void* workspace) {
+  const OpTimer timed(ctx, "conv2d_forward");
   if (ctx.device == Device::cpu) {
     conv2d_forward_cpu<float>(s, x, w, b, y);
     return;
@@ -97,6 +99,7 @@ void conv2d_forward(const ExecContext& ctx, const Conv2dShape& s, const float* x
 
 void conv2d_backward(const ExecContext& ctx, const Conv2dShape& s, const float* x, const float* w,
                      const float* dy, float* dx, float* dw, float* db, void* workspace) {
+  const OpTimer timed(ctx, "conv2d_backward");
   if (ctx.device == Device::cpu) {
     conv2d_backward_cpu<float>(s, x, w, dy, dx, dw, db);
     return;

@@ -1,10 +1,12 @@
 // src/nn/ops/dispatch.hpp — what every op's dispatch file needs to pick the CPU twin or the CUDA
-// launcher: the context's stream as a cudaStream_t, or the error for a build without CUDA, and the
-// element-count check of the elementwise ops.
+// launcher: the context's stream as a cudaStream_t, or the error for a build without CUDA; the
+// element-count check of the elementwise ops; the per-op timer (an OpTimer at the top of every
+// dispatch function, nn/kernel_timer.hpp).
 #pragma once
 #include <cstdint>
 #include <string>
 
+#include "nn/kernel_timer.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/exec.hpp"
 

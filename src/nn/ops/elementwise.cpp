@@ -29,6 +29,7 @@ void check_dims(const char* op, int n, int c, int t, int f) {
 }  // namespace
 
 void relu_forward(const ExecContext& ctx, std::int64_t count, const float* x, float* y) {
+  const OpTimer timed(ctx, "relu_forward");
   check_count("relu_forward", count);
   if (ctx.device == Device::cpu) return relu_forward_cpu<float>(count, x, y);
 #ifdef SER_WITH_CUDA
@@ -39,6 +40,7 @@ void relu_forward(const ExecContext& ctx, std::int64_t count, const float* x, fl
 }
 
 void relu_backward(const ExecContext& ctx, std::int64_t count, const float* y, const float* dy, float* dx) {
+  const OpTimer timed(ctx, "relu_backward");
   check_count("relu_backward", count);
   if (ctx.device == Device::cpu) return relu_backward_cpu<float>(count, y, dy, dx);
 #ifdef SER_WITH_CUDA
@@ -50,6 +52,7 @@ void relu_backward(const ExecContext& ctx, std::int64_t count, const float* y, c
 
 void dropout_forward(const ExecContext& ctx, std::int64_t count, float p, std::uint64_t seed, const float* x,
                      float* y) {
+  const OpTimer timed(ctx, "dropout_forward");
   check_count("dropout_forward", count);
   check_p("dropout_forward", p);
   if (ctx.device == Device::cpu) return dropout_forward_cpu<float>(count, p, seed, x, y);
@@ -62,6 +65,7 @@ void dropout_forward(const ExecContext& ctx, std::int64_t count, float p, std::u
 
 void dropout_backward(const ExecContext& ctx, std::int64_t count, float p, std::uint64_t seed, const float* dy,
                       float* dx) {
+  const OpTimer timed(ctx, "dropout_backward");
   check_count("dropout_backward", count);
   check_p("dropout_backward", p);
   if (ctx.device == Device::cpu) return dropout_backward_cpu<float>(count, p, seed, dy, dx);
@@ -73,6 +77,7 @@ void dropout_backward(const ExecContext& ctx, std::int64_t count, float p, std::
 }
 
 void time_mask(const ExecContext& ctx, int n, int c, int t, int f, const int* lengths, float* x) {
+  const OpTimer timed(ctx, "time_mask");
   check_dims("time_mask", n, c, t, f);
   if (ctx.device == Device::cpu) return time_mask_cpu<float>(n, c, t, f, lengths, x);
 #ifdef SER_WITH_CUDA
@@ -83,6 +88,7 @@ void time_mask(const ExecContext& ctx, int n, int c, int t, int f, const int* le
 }
 
 void add(const ExecContext& ctx, std::int64_t count, const float* a, const float* b, float* y) {
+  const OpTimer timed(ctx, "add");
   check_count("add", count);
   if (ctx.device == Device::cpu) return add_cpu<float>(count, a, b, y);
 #ifdef SER_WITH_CUDA
@@ -93,6 +99,7 @@ void add(const ExecContext& ctx, std::int64_t count, const float* a, const float
 }
 
 void accumulate(const ExecContext& ctx, std::int64_t count, const float* x, float* y) {
+  const OpTimer timed(ctx, "accumulate");
   check_count("accumulate", count);
   if (ctx.device == Device::cpu) return accumulate_cpu<float>(count, x, y);
 #ifdef SER_WITH_CUDA

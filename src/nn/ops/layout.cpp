@@ -24,6 +24,7 @@ void check_nonnegative(const char* op, std::initializer_list<int> dims) {
 }  // namespace
 
 void map_to_tokens(const ExecContext& ctx, int n, int c, int t, int f, const float* map, float* tokens) {
+  const OpTimer timed(ctx, "map_to_tokens");
   check_nonnegative("map_to_tokens", {n, c, t, f});
   if (ctx.device == Device::cpu) return map_to_tokens_cpu<float>(n, c, t, f, map, tokens);
 #ifdef SER_WITH_CUDA
@@ -34,6 +35,7 @@ void map_to_tokens(const ExecContext& ctx, int n, int c, int t, int f, const flo
 }
 
 void tokens_to_map(const ExecContext& ctx, int n, int c, int t, int f, const float* tokens, float* map) {
+  const OpTimer timed(ctx, "tokens_to_map");
   check_nonnegative("tokens_to_map", {n, c, t, f});
   if (ctx.device == Device::cpu) return tokens_to_map_cpu<float>(n, c, t, f, tokens, map);
 #ifdef SER_WITH_CUDA
@@ -44,6 +46,7 @@ void tokens_to_map(const ExecContext& ctx, int n, int c, int t, int f, const flo
 }
 
 void concat(const ExecContext& ctx, int n, int da, int db, const float* a, const float* b, float* y) {
+  const OpTimer timed(ctx, "concat");
   check_nonnegative("concat", {n, da, db});
   if (ctx.device == Device::cpu) return concat_cpu<float>(n, da, db, a, b, y);
 #ifdef SER_WITH_CUDA
@@ -54,6 +57,7 @@ void concat(const ExecContext& ctx, int n, int da, int db, const float* a, const
 }
 
 void concat_backward(const ExecContext& ctx, int n, int da, int db, const float* dy, float* d_a, float* d_b) {
+  const OpTimer timed(ctx, "concat_backward");
   check_nonnegative("concat_backward", {n, da, db});
   if (ctx.device == Device::cpu) return concat_backward_cpu<float>(n, da, db, dy, d_a, d_b);
 #ifdef SER_WITH_CUDA

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nn/kernel_timer.hpp"
 #include "nn/ops/linear_shape.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/linear.hpp"
@@ -35,6 +36,7 @@ namespace {
 
 void linear_forward(const ExecContext& ctx, const LinearShape& s, const float* x, const float* w, const float* b,
                     float* y) {
+  const OpTimer timed(ctx, "linear_forward");
   if (ctx.device == Device::cpu) return linear_forward_cpu<float>(s, x, w, b, y);
 #ifdef SER_WITH_CUDA
   linear_check_shape(s, "linear_forward");
@@ -46,6 +48,7 @@ void linear_forward(const ExecContext& ctx, const LinearShape& s, const float* x
 
 void linear_backward(const ExecContext& ctx, const LinearShape& s, const float* x, const float* w, const float* dy,
                      float* dx, float* dw, float* db) {
+  const OpTimer timed(ctx, "linear_backward");
   if (ctx.device == Device::cpu) return linear_backward_cpu<float>(s, x, w, dy, dx, dw, db);
 #ifdef SER_WITH_CUDA
   linear_check_shape(s, "linear_backward");

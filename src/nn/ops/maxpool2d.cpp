@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nn/kernel_timer.hpp"
 #include "nn/ops/maxpool2d_shape.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/pool.hpp"
@@ -38,6 +39,7 @@ namespace {
 
 void maxpool2d_forward(const ExecContext& ctx, const Pool2dShape& s, const float* x, const int* lengths_in,
                        float* y, std::int32_t* argmax) {
+  const OpTimer timed(ctx, "maxpool2d_forward");
   if (ctx.device == Device::cpu) return maxpool2d_forward_cpu<float>(s, x, lengths_in, y, argmax);
 #ifdef SER_WITH_CUDA
   maxpool2d_check_shape(s, "maxpool2d_forward");
@@ -49,6 +51,7 @@ void maxpool2d_forward(const ExecContext& ctx, const Pool2dShape& s, const float
 
 void maxpool2d_backward(const ExecContext& ctx, const Pool2dShape& s, const float* dy,
                         const std::int32_t* argmax, float* dx) {
+  const OpTimer timed(ctx, "maxpool2d_backward");
   if (ctx.device == Device::cpu) return maxpool2d_backward_cpu<float>(s, dy, argmax, dx);
 #ifdef SER_WITH_CUDA
   maxpool2d_check_shape(s, "maxpool2d_backward");

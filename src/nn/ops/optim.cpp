@@ -16,6 +16,7 @@ namespace ser::nn {
 
 void adam_update(const ExecContext& ctx, std::int64_t count, const AdamStep& h, float* params, const float* grads,
                  float* m, float* v, const std::uint8_t* decay_mask) {
+  const OpTimer timed(ctx, "adam_update");
   check_count("adam_update", count);
   if (ctx.device == Device::cpu) return adam_update_cpu<float>(count, h, params, grads, m, v, decay_mask);
 #ifdef SER_WITH_CUDA
@@ -36,6 +37,7 @@ std::size_t sum_squares_workspace_bytes(const ExecContext& ctx, std::int64_t cou
 }
 
 double sum_squares(const ExecContext& ctx, std::int64_t count, const float* g, void* workspace) {
+  const OpTimer timed(ctx, "sum_squares");
   check_count("sum_squares", count);
   if (ctx.device == Device::cpu) return sum_squares_cpu<float>(count, g);
 #ifdef SER_WITH_CUDA
@@ -46,6 +48,7 @@ double sum_squares(const ExecContext& ctx, std::int64_t count, const float* g, v
 }
 
 void scale(const ExecContext& ctx, std::int64_t count, float factor, float* g) {
+  const OpTimer timed(ctx, "scale");
   check_count("scale", count);
   if (ctx.device == Device::cpu) return scale_cpu<float>(count, factor, g);
 #ifdef SER_WITH_CUDA
@@ -56,6 +59,7 @@ void scale(const ExecContext& ctx, std::int64_t count, float factor, float* g) {
 }
 
 void zero(const ExecContext& ctx, std::int64_t count, float* x) {
+  const OpTimer timed(ctx, "zero");
   check_count("zero", count);
   if (ctx.device == Device::cpu) {
     std::fill(x, x + count, 0.0f);

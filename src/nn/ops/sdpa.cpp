@@ -27,6 +27,7 @@ std::size_t sdpa_workspace_bytes(const ExecContext& ctx, const SdpaShape& s) {
 
 void sdpa_forward(const ExecContext& ctx, const SdpaShape& s, const float* q, const float* k, const float* v,
                   const int* lengths, float* o, float* lse, void* workspace) {
+  const OpTimer timed(ctx, "sdpa_forward");
   sdpa_check_shape(s, "sdpa_forward");
   if (ctx.device == Device::cpu) return sdpa_forward_cpu<float>(s, q, k, v, lengths, o, lse);
 #ifdef SER_WITH_CUDA
@@ -41,6 +42,7 @@ void sdpa_forward(const ExecContext& ctx, const SdpaShape& s, const float* q, co
 void sdpa_backward(const ExecContext& ctx, const SdpaShape& s, const float* q, const float* k, const float* v,
                    const float* o, const float* lse, const float* dout, const int* lengths, float* dq, float* dk,
                    float* dv, void* workspace) {
+  const OpTimer timed(ctx, "sdpa_backward");
   sdpa_check_shape(s, "sdpa_backward");
   if (ctx.device == Device::cpu) return sdpa_backward_cpu<float>(s, q, k, v, o, lse, dout, lengths, dq, dk, dv);
 #ifdef SER_WITH_CUDA

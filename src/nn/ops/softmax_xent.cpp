@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nn/kernel_timer.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/loss.hpp"
 
@@ -17,6 +18,7 @@ void softmax_xent_check(int n, int k, const char* who);  // softmax_xent_cpu.cpp
 
 double softmax_xent(const ExecContext& ctx, int n, int k, const float* logits, const std::int32_t* labels,
                     const float* class_weights, float* dlogits, float* probs) {
+  const OpTimer timed(ctx, "softmax_xent");
   if (ctx.device == Device::cpu) return softmax_xent_cpu<float>(n, k, logits, labels, class_weights, dlogits, probs);
 #ifdef SER_WITH_CUDA
   softmax_xent_check(n, k, "softmax_xent");

@@ -15,6 +15,7 @@
 namespace ser::nn {
 
 void mean_pool_forward(const ExecContext& ctx, int n, int t, int d, const float* x, const int* lengths, float* y) {
+  const OpTimer timed(ctx, "mean_pool_forward");
   pool_check_shape(n, t, d, "mean_pool_forward");
   if (ctx.device == Device::cpu) return mean_pool_forward_cpu<float>(n, t, d, x, lengths, y);
 #ifdef SER_WITH_CUDA
@@ -26,6 +27,7 @@ void mean_pool_forward(const ExecContext& ctx, int n, int t, int d, const float*
 
 void mean_pool_backward(const ExecContext& ctx, int n, int t, int d, const float* dy, const int* lengths,
                         float* dx) {
+  const OpTimer timed(ctx, "mean_pool_backward");
   pool_check_shape(n, t, d, "mean_pool_backward");
   if (ctx.device == Device::cpu) return mean_pool_backward_cpu<float>(n, t, d, dy, lengths, dx);
 #ifdef SER_WITH_CUDA
@@ -37,6 +39,7 @@ void mean_pool_backward(const ExecContext& ctx, int n, int t, int d, const float
 
 void attn_pool_forward(const ExecContext& ctx, int n, int t, int d, const float* x, const float* w,
                        const float* b, const int* lengths, float* y, float* alpha) {
+  const OpTimer timed(ctx, "attn_pool_forward");
   pool_check_shape(n, t, d, "attn_pool_forward");
   if (ctx.device == Device::cpu) return attn_pool_forward_cpu<float>(n, t, d, x, w, b, lengths, y, alpha);
 #ifdef SER_WITH_CUDA
@@ -49,6 +52,7 @@ void attn_pool_forward(const ExecContext& ctx, int n, int t, int d, const float*
 void attn_pool_backward(const ExecContext& ctx, int n, int t, int d, const float* x, const float* w,
                         const float* alpha, const float* dy, const int* lengths, float* dx, float* dw,
                         float* db) {
+  const OpTimer timed(ctx, "attn_pool_backward");
   pool_check_shape(n, t, d, "attn_pool_backward");
   if (ctx.device == Device::cpu)
     return attn_pool_backward_cpu<float>(n, t, d, x, w, alpha, dy, lengths, dx, dw, db);
