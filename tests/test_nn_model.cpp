@@ -196,20 +196,22 @@ TEST(RunConfig, ParsesAndRoundTrips) {
   EXPECT_EQ(to_toml(back), to_toml(c));
 }
 
+// The error parse_run_config gives for `text` (named bad.toml), or "no error".
+std::string message(const std::string& text) {
+  try {
+    parse_run_config(text, "bad.toml");
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
+  return std::string("no error");
+}
+
 TEST(RunConfig, FunctionalsInputRulesAndRoundTrip) {
   const RunConfig c = parse_run_config("[model]\ninput = \"functionals\"\nconv_channels = []\nattention_after = 0\n"
                                        "fuse_prosody = false\ndense = [32]\n", "mlp.toml");
   EXPECT_TRUE(c.model.functionals_only());
   EXPECT_TRUE(c.model.uses_functionals());
   EXPECT_EQ(parse_run_config(to_toml(c), "again").model.input, "functionals");
-  auto message = [](const std::string& text) {
-    try {
-      parse_run_config(text, "bad.toml");
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   EXPECT_NE(message("[model]\ninput = \"wav\"\n").find("[model] input"), std::string::npos);
   // The convolution, attention and fusion keys do not apply to the MLP and are ignored, defaults included.
   const RunConfig d = parse_run_config("[model]\ninput = \"functionals\"\nattention_after = 9\n", "mlp.toml");
@@ -223,14 +225,6 @@ TEST(RunConfig, FunctionalsInputRulesAndRoundTrip) {
 }
 
 TEST(RunConfig, ErrorsNameTheFileAndKey) {
-  auto message = [](const std::string& text) {
-    try {
-      parse_run_config(text, "bad.toml");
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   EXPECT_NE(message("[model]\nconv_chanels = [8]\n").find("bad.toml: unknown key [model] conv_chanels"), std::string::npos);
   EXPECT_NE(message("[model]\nattention_after = 9\n").find("attention_after"), std::string::npos);
   EXPECT_NE(message("[train]\nlr = \"fast\"\n").find("[train] lr: expected a number"), std::string::npos);

@@ -8,6 +8,7 @@
 
 #include <toml++/toml.h>
 
+#include "nn/toml_parse.hpp"
 #include "ser/error.hpp"
 
 namespace ser::experiment {
@@ -67,14 +68,7 @@ const std::set<std::string> kApproaches{"hybrid", "cnn", "classic", "mlp"};
 
 ExperimentConfig parse_experiment_config(const std::string& text, const std::string& origin,
                                          const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream os;
-    os << origin << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
-    throw Error(os.str());
-  }
+  const toml::table root = parse_toml(text, origin);
   ExperimentConfig c;
   c.path = origin;
   c.name = fs::path(origin).stem().string();

@@ -84,6 +84,13 @@ std::string metric_label(const std::string& metric) {
   return metric;
 }
 
+const nlohmann::json& field(const nlohmann::json& obj, const char* key) {
+  static const nlohmann::json null_value = nullptr;
+  if (!obj.is_object()) return null_value;
+  const auto it = obj.find(key);
+  return it == obj.end() ? null_value : *it;
+}
+
 std::string text_field(const json& obj, const char* key, const std::string& fallback) {
   if (!obj.is_object()) return fallback;
   const auto it = obj.find(key);

@@ -42,6 +42,8 @@ std::string protocol_text(const nlohmann::json& results);
 // df = 9); 7 wins, 2 losses, 1 tie." — one entry of results["significance"].
 std::string significance_sentence(const nlohmann::json& entry);
 
+// obj[key], or a JSON null when obj is not an object or lacks the key (never throws).
+const nlohmann::json& field(const nlohmann::json& obj, const char* key);
 // String value of a JSON field, or `fallback` when absent or not a string/number.
 std::string text_field(const nlohmann::json& obj, const char* key, const std::string& fallback = "");
 

@@ -18,13 +18,8 @@ using nlohmann::json;
 
 namespace {
 
-const json kNull = nullptr;
+const json kNull = nullptr;  // the missing value of field()
 
-const json& field(const json& obj, const char* key) {
-  if (!obj.is_object()) return kNull;
-  const auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
-}
 
 bool finite_number(const json& v) { return v.is_number() && std::isfinite(v.get<double>()); }
 

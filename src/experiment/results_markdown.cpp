@@ -13,13 +13,8 @@ using nlohmann::json;
 
 namespace {
 
-const json kNull = nullptr;
+const json kNull = nullptr;  // the missing value of field()
 
-const json& field(const json& obj, const char* key) {
-  if (!obj.is_object()) return kNull;
-  const auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
-}
 
 std::vector<std::string> class_names(const json& r) {
   std::vector<std::string> names;

@@ -25,6 +25,7 @@
 #endif
 #include "experiment/run_context.hpp"
 #include "ser/corpus.hpp"
+#include "ser/device.hpp"
 #include "ser/error.hpp"
 #include "ser/experiment.hpp"
 #include "train/run_files.hpp"
@@ -230,6 +231,9 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
   results["command"] = run_context::command_line();
   results["commit"] = run_context::git_commit();
   results["machine"] = machine_description();
+  const CudaProbe& gpu = probe_cuda();
+  results["device"] = o.device != "cpu" && gpu.usable ? "GPU (" + gpu.name + ")"
+                                                       : "CPU" + std::string(o.device == "cpu" ? "" : " (" + gpu.reason + ")");
   results["started"] = utc_now();
   nlohmann::json protocol{{"kind", cfg.protocol}, {"folds", folds.size()}, {"seeds", cfg.seeds},
                           {"validation", std::to_string(cfg.validation_speakers) +

@@ -24,24 +24,6 @@ nn::Model<float> model_of(const train::Checkpoint& c, const std::string& path) {
   return nn::Model<float>(rc.model, nn::ModelInputs{c.n_mels, c.n_prosody, static_cast<int>(c.class_names.size())});
 }
 
-// Lays the named tensors of `from` out by `table`, checking that each is present with the model's
-// shape and that none is left over.
-std::vector<float> arrange(const std::string& path, const std::vector<nn::ParamEntry>& from,
-                           const std::vector<float>& flat, const nn::ParamTable& table, const char* what) {
-  std::vector<float> out(static_cast<std::size_t>(table.total()), 0.0f);
-  for (const auto& e : table.entries()) {
-    const auto it = std::find_if(from.begin(), from.end(), [&](const nn::ParamEntry& f) { return f.name == e.name; });
-    if (it == from.end()) throw file_error(path, std::string(what) + " '" + e.name + "' missing");
-    if (it->shape != e.shape)
-      throw file_error(path, std::string(what) + " '" + e.name + "' has shape " + nn::shape_string(it->shape) +
-                                 ", the model expects " + nn::shape_string(e.shape));
-    std::copy(flat.begin() + it->offset, flat.begin() + it->offset + it->count(), out.begin() + e.offset);
-  }
-  for (const auto& f : from)
-    if (table.find(f.name) < 0) throw file_error(path, std::string(what) + " '" + f.name + "' is not part of the model");
-  return out;
-}
-
 void check_normalizer(const std::string& path, const train::Checkpoint& c) {
   const auto& n = c.normalizer;
   const auto bad = [&](const std::string& why) { throw file_error(path, "normaliser: " + why); };
@@ -73,8 +55,8 @@ void validate(const std::string& path, train::Checkpoint& c) {
     throw file_error(path, std::string("n_mels ").append(std::to_string(c.n_mels)).append(" differs from the feature config's ")
                                .append(std::to_string(fc.logmel.n_mels)));
   const nn::Model<float> model = model_of(c, path);
-  c.params = arrange(path, c.param_entries, c.params, model.param_table(), "parameter");
-  c.state = arrange(path, c.state_entries, c.state, model.state_table(), "state tensor");
+  c.params = train::arrange_by_name(path, c.param_entries, c.params, model.param_table(), "parameter");
+  c.state = train::arrange_by_name(path, c.state_entries, c.state, model.state_table(), "state tensor");
   c.param_entries = model.param_table().entries();
   c.state_entries = model.state_table().entries();
   c.adam_m.clear();

@@ -5,6 +5,8 @@
 
 #include <toml++/toml.h>
 
+#include "nn/toml_parse.hpp"
+
 #include "ser/error.hpp"
 #include "ser/model_config.hpp"
 
@@ -102,15 +104,18 @@ void validate(const RunConfig& c, const std::string& origin) {
 
 }  // namespace
 
-RunConfig parse_run_config(const std::string& text, const std::string& origin) {
-  toml::table root;
+toml::table parse_toml(const std::string& text, const std::string& origin) {
   try {
-    root = toml::parse(text, origin);
+    return toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
     os << origin << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
     throw Error(os.str());
   }
+}
+
+RunConfig parse_run_config(const std::string& text, const std::string& origin) {
+  const toml::table root = parse_toml(text, origin);
   RunConfig c;
   for (const auto& [k, v] : root)
     if (k.str() != "model" && k.str() != "train")

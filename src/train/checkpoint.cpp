@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -179,5 +180,22 @@ Checkpoint read_checkpoint(const std::string& path) {
   }
   return c;
 }
+
+std::vector<float> arrange_by_name(const std::string& path, const std::vector<nn::ParamEntry>& from,
+                                   const std::vector<float>& flat, const nn::ParamTable& table, const char* what) {
+  std::vector<float> out(static_cast<std::size_t>(table.total()), 0.0f);
+  for (const auto& e : table.entries()) {
+    const auto it = std::find_if(from.begin(), from.end(), [&](const nn::ParamEntry& f) { return f.name == e.name; });
+    if (it == from.end()) throw file_error(path, std::string(what) + " '" + e.name + "' missing");
+    if (it->shape != e.shape)
+      throw file_error(path, std::string(what) + " '" + e.name + "' has shape " + nn::shape_string(it->shape) +
+                                 ", the model expects " + nn::shape_string(e.shape));
+    std::copy(flat.begin() + it->offset, flat.begin() + it->offset + it->count(), out.begin() + e.offset);
+  }
+  for (const auto& f : from)
+    if (table.find(f.name) < 0) throw file_error(path, std::string(what) + " '" + f.name + "' is not part of the model");
+  return out;
+}
+
 
 }  // namespace ser::train

@@ -52,4 +52,10 @@ void write_checkpoint(const std::string& path, const Checkpoint& c);
 // checkpoint, incomplete, missing tensor, wrong shape).
 Checkpoint read_checkpoint(const std::string& path);
 
+// Lays the named tensors of `from` (flat values laid out by their entries) out by `table`, checking
+// that each tensor the table names is present with its shape and that none is left over. Errors name
+// `path` and the tensor (`what`: "parameter", "state", "Adam moment").
+std::vector<float> arrange_by_name(const std::string& path, const std::vector<nn::ParamEntry>& from,
+                                   const std::vector<float>& flat, const nn::ParamTable& table, const char* what);
+
 }  // namespace ser::train

@@ -82,24 +82,6 @@ Checkpoint snapshot(const nn::Model<float>& m, const train::Optimizer* opt, cons
   return c;
 }
 
-// Copies tensors of a checkpoint into a flat buffer laid out by `table`, by name, checking shapes.
-std::vector<float> by_name(const std::string& path, const std::vector<nn::ParamEntry>& from,
-                           const std::vector<float>& flat, const nn::ParamTable& table, const char* what) {
-  std::vector<float> out(static_cast<std::size_t>(table.total()), 0.0f);
-  for (const auto& e : table.entries()) {
-    const auto it = std::find_if(from.begin(), from.end(), [&](const nn::ParamEntry& f) { return f.name == e.name; });
-    if (it == from.end()) throw file_error(path, std::string(what) + " '" + e.name + "' missing");
-    if (it->shape != e.shape)
-      throw file_error(path, std::string(what) + " '" + e.name + "' has shape " + nn::shape_string(it->shape) +
-                                 ", the model expects " + nn::shape_string(e.shape));
-    std::copy(flat.begin() + it->offset, flat.begin() + it->offset + it->count(), out.begin() + e.offset);
-  }
-  if (from.size() != table.entries().size())
-    throw file_error(path, std::string("holds ") + std::to_string(from.size()) + " " + what + " tensors, the model has " +
-                               std::to_string(table.entries().size()));
-  return out;
-}
-
 std::string eta(double seconds) {
   const int s = static_cast<int>(seconds + 0.5);
   char buf[32];
@@ -178,11 +160,11 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& cache, std:
   train::Progress prog;
   prog.seed = rc.train.seed;
   if (ck) {
-    const auto p = by_name(last_path, ck->param_entries, ck->params, model.param_table(), "parameter");
-    const auto s = by_name(last_path, ck->state_entries, ck->state, model.state_table(), "state");
+    const auto p = train::arrange_by_name(last_path, ck->param_entries, ck->params, model.param_table(), "parameter");
+    const auto s = train::arrange_by_name(last_path, ck->state_entries, ck->state, model.state_table(), "state");
     if (ck->adam_m.empty()) throw file_error(last_path, "has no Adam moments (a weights-only checkpoint cannot be resumed)");
-    const auto m = by_name(last_path, ck->param_entries, ck->adam_m, model.param_table(), "Adam moment");
-    const auto v = by_name(last_path, ck->param_entries, ck->adam_v, model.param_table(), "Adam moment");
+    const auto m = train::arrange_by_name(last_path, ck->param_entries, ck->adam_m, model.param_table(), "Adam moment");
+    const auto v = train::arrange_by_name(last_path, ck->param_entries, ck->adam_v, model.param_table(), "Adam moment");
     nn::upload(session.ctx(), model.params(), p.data(), sizeof(float) * p.size());
     nn::upload(session.ctx(), model.state(), s.data(), sizeof(float) * s.size());
     nn::upload(session.ctx(), opt.m(), m.data(), sizeof(float) * m.size());
@@ -304,8 +286,8 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& cache, std:
 
   // ---- the validation-selected model on validation and test --------------------------------------
   const Checkpoint best = train::read_checkpoint(best_path);
-  const auto bp = by_name(best_path, best.param_entries, best.params, model.param_table(), "parameter");
-  const auto bs = by_name(best_path, best.state_entries, best.state, model.state_table(), "state");
+  const auto bp = train::arrange_by_name(best_path, best.param_entries, best.params, model.param_table(), "parameter");
+  const auto bs = train::arrange_by_name(best_path, best.state_entries, best.state, model.state_table(), "state");
   nn::upload(session.ctx(), model.params(), bp.data(), sizeof(float) * bp.size());
   nn::upload(session.ctx(), model.state(), bs.data(), sizeof(float) * bs.size());
   const train::Evaluation val = train::evaluate(model, session, maker, sp.validation, rc.train.batch_size);
