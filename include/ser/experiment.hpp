@@ -1,8 +1,10 @@
 // ser/experiment.hpp — `ser experiment experiments/NAME.toml --data DIR`: every model x fold x seed of
 // a speaker-independent protocol, written to runs/NAME/ as results.json, results.md and report.html.
 #pragma once
+#include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "ser/frontend.hpp"
 
@@ -19,6 +21,7 @@ struct ExperimentOptions {
   FrontEndPath frontend = FrontEndPath::cpu;
   int threads = 0;                  // front-end threads (0 = all cores)
   int epochs = 0;                   // > 0 overrides every engine model's epochs (quick runs)
+  std::vector<std::uint64_t> seeds; // non-empty: overrides the experiment's seeds
   bool fresh = false;               // ignore finished runs in runs_dir/NAME and start over
   bool progress = true;
 };

@@ -39,6 +39,7 @@ void register_experiment(CLI::App& app) {
   cmd->add_option("--runs", args->options.runs_dir, "folder of experiment results (results go to RUNS/NAME)")
       ->capture_default_str();
   cmd->add_option("--epochs", args->options.epochs, "override every engine model's epochs (quick runs)");
+  cmd->add_option("--seeds", args->options.seeds, "override the experiment's seeds (e.g. --seeds 1 2)");
   cmd->add_flag("--fresh", args->options.fresh, "ignore finished runs of this experiment and start over");
   cmd->add_flag("--no-progress", args->no_progress, "no progress bars");
   add_device_options(*cmd, args->device);

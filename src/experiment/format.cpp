@@ -84,6 +84,16 @@ std::string metric_label(const std::string& metric) {
   return metric;
 }
 
+std::string reused_note(const nlohmann::json& r) {
+  const auto& reused = field(r, "runs_reused");
+  const auto& total = field(r, "runs");
+  if (!reused.is_number_integer() || reused.get<long>() <= 0) return "";
+  std::string s = " (";
+  s.append(std::to_string(reused.get<long>()));
+  if (total.is_number_integer()) s.append(" of ").append(std::to_string(total.get<long>()));
+  return s.append(" runs reused from an earlier invocation; their time is not in it)");
+}
+
 const nlohmann::json& field(const nlohmann::json& obj, const char* key) {
   static const nlohmann::json null_value = nullptr;
   if (!obj.is_object()) return null_value;

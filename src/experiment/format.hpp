@@ -42,6 +42,9 @@ std::string protocol_text(const nlohmann::json& results);
 // df = 9); 7 wins, 2 losses, 1 tie." — one entry of results["significance"].
 std::string significance_sentence(const nlohmann::json& entry);
 
+// " (N of M runs reused from an earlier invocation)" when results["runs_reused"] > 0, else "": the
+// wall time then covers only this invocation.
+std::string reused_note(const nlohmann::json& results);
 // obj[key], or a JSON null when obj is not an object or lacks the key (never throws).
 const nlohmann::json& field(const nlohmann::json& obj, const char* key);
 // String value of a JSON field, or `fallback` when absent or not a string/number.

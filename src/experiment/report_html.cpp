@@ -67,7 +67,8 @@ void header(std::ostringstream& h, const json& r) {
   code_row("Command", "command");
   row("Commit", cat("<code>", esc(text_field(r, "commit", kMissing)), "</code>"));
   row("Machine", esc(cat(text_field(r, "machine", kMissing), " (device: ", text_field(r, "device", kMissing), ")")));
-  row("Started", esc(cat(text_field(r, "started", kMissing), "; wall time ", duration_text(field(r, "seconds")))));
+  row("Started", esc(cat(text_field(r, "started", kMissing), "; wall time ", duration_text(field(r, "seconds")),
+                         reused_note(r))));
   row("Protocol", esc(protocol_text(r)));
   const std::vector<std::string> names = string_list(field(r, "class_names"));
   if (!names.empty()) {

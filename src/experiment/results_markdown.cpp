@@ -33,7 +33,8 @@ void header(std::ostringstream& md, const json& r) {
   if (!text_field(r, "command").empty()) md << "- Command: `" << text_field(r, "command") << "`\n";
   md << "- Commit " << text_field(r, "commit", kMissing) << "; machine: " << text_field(r, "machine", kMissing)
      << "; device: " << text_field(r, "device", kMissing) << "\n";
-  md << "- Started " << text_field(r, "started", kMissing) << "; wall time " << duration_text(field(r, "seconds")) << "\n";
+  md << "- Started " << text_field(r, "started", kMissing) << "; wall time " << duration_text(field(r, "seconds"))
+     << reused_note(r) << "\n";
   md << "- Protocol: " << protocol_text(r) << "\n";
   const std::vector<std::string> names = class_names(r);
   if (!names.empty()) {

@@ -150,7 +150,8 @@ nlohmann::json cross_corpus_table(const nlohmann::json& models, const std::vecto
 
 std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
   const double t_start = now_s();
-  const ExperimentConfig cfg = load_experiment_config(o.config);
+  ExperimentConfig cfg = load_experiment_config(o.config);
+  if (!o.seeds.empty()) cfg.seeds = o.seeds;
   const fs::path out = fs::path(o.runs_dir) / cfg.name;
   if (o.fresh && fs::exists(out / "models")) fs::remove_all(out / "models");
   fs::create_directories(out);
@@ -264,6 +265,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
     log << "  fold " << f.index << ": test " << join(f.test, ",") << " | validation " << join(f.validation, ",")
         << " | train " << f.train.size() << " speakers\n";
 
+  int runs_reused = 0, runs_total = 0;
   ExperimentProgress progress(static_cast<int>(cfg.models.size()), static_cast<int>(folds.size() * cfg.seeds.size()));
   const bool tty = o.progress && isatty(STDERR_FILENO);
   for (std::size_t si = 0; si < cfg.seeds.size(); ++si) {
@@ -293,7 +295,9 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
           const auto j = nlohmann::json::parse(in, nullptr, false);
           if (!j.is_discarded() && j.value("digest", "") == digest) f = j;
         }
+        ++runs_total;
         if (!f.is_null()) {
+          ++runs_reused;
           log << "  reusing the finished run in " << run.dir << "\n";
           for (const auto& e : f.value("attention_examples", nlohmann::json::array())) results["attention_examples"].push_back(e);
         } else {
@@ -324,6 +328,8 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
         if (f.contains("parameters")) model_json["parameters"] = f["parameters"];
         model_json["folds"].push_back(f);
         results["seconds"] = now_s() - t_start;
+        results["runs"] = runs_total;
+        results["runs_reused"] = runs_reused;
         if (cross) results["cross_corpus"] = cross_corpus_table(results["models"], folds, corpus_names, cache.class_names);
         write_outputs(results, cfg.baseline, out, log);
       }
