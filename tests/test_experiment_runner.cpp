@@ -172,7 +172,7 @@ TEST(ExperimentRun, TinySyntheticExperimentWritesResultsAndReusesFinishedRuns) {
   { std::ofstream(dir.file("hybrid.toml")) << "[model]\nconv_channels = [4, 8]\nattention_after = 2\nattention_heads = 2\n"
                                                "attention_head_dim = 4\ndense = [16]\n[train]\nepochs = 2\nbatch_size = 8\n"; }
   { std::ofstream(dir.file("mlp.toml")) << "[model]\ninput = \"functionals\"\nfuse_prosody = false\nattention_after = 0\n"
-                                            "dense = [16]\n[train]\nepochs = 3\nbatch_size = 8\n"; }
+                                            "functionals = \"utterance\"\ndense = [16]\n[train]\nepochs = 3\nbatch_size = 8\n"; }
   { std::ofstream(dir.file("tiny.toml")) << "[experiment]\nname = \"tiny\"\ncorpus = \"synthetic\"\nprotocol = \"kfold\"\n"
       "folds = 2\nvalidation_speakers = 1\nsynthetic_speakers = 4\nsynthetic_per_emotion = 1\nbaseline = \"cnn\"\n"
       "attention_examples = 1\n"
@@ -180,7 +180,7 @@ TEST(ExperimentRun, TinySyntheticExperimentWritesResultsAndReusesFinishedRuns) {
       "[[model]]\nname = \"cnn\"\nkind = \"engine\"\nconfig = \"cnn.toml\"\n"
       "[[model]]\nname = \"svm_rbf\"\nkind = \"svm_rbf\"\n"
       "[[model]]\nname = \"gmm\"\nkind = \"gmm\"\n"
-      "[[model]]\nname = \"mlp\"\nkind = \"engine\"\napproach = \"mlp\"\nconfig = \"mlp.toml\"\nfeatures = \"utterance\"\n"; }
+      "[[model]]\nname = \"mlp\"\nkind = \"engine\"\napproach = \"mlp\"\nconfig = \"mlp.toml\"\n"; }
   std::string out;
   const std::string cmd = std::string("experiment ").append(dir.file("tiny.toml")).append(" --runs ").append(dir.file("runs"))
                               .append(" --device cpu --no-progress");
@@ -218,6 +218,17 @@ TEST(ExperimentRun, TinySyntheticExperimentWritesResultsAndReusesFinishedRuns) {
   EXPECT_TRUE(std::filesystem::exists(res / "results.md"));
   EXPECT_TRUE(std::filesystem::exists(res / "report.html"));
   EXPECT_TRUE(std::filesystem::exists(res / "models" / "hybrid" / "seed1" / "fold0" / "best.h5"));
+
+  // The MLP reads MFCC statistics + functionals: predict and export compute that vector themselves.
+  const std::string mlp = (res / "models" / "mlp" / "seed1" / "fold0" / "best.h5").string();
+  std::string predicted;
+  ASSERT_EQ(test::run_ser(std::string("predict --model ").append(mlp).append(" --cache ")
+                              .append((res / "features_synthetic.h5").string()).append(" --limit 3 --format json --device cpu"),
+                          &predicted), 0) << predicted;
+  EXPECT_NE(predicted.find("\"probabilities\""), std::string::npos) << predicted;
+  std::string exported;
+  EXPECT_EQ(test::run_ser(std::string("export --checkpoint ").append(mlp).append(" --format onnx --out ")
+                              .append(dir.file("mlp.onnx")), &exported), 0) << exported;
 
   std::string again;
   ASSERT_EQ(test::run_ser(cmd, &again), 0) << again;

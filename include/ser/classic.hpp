@@ -30,6 +30,11 @@ struct FeatureMatrix {
 // An utterance without frames gets 0 for its MFCC statistics. Throws ser::Error when n_mfcc is not in
 // [1, n_mels] or the cache's arrays disagree in size.
 FeatureMatrix utterance_features(const FeatureCache& cache, int n_mfcc = 13);
+// Columns utterance_features puts before the cache's functionals.
+inline int mfcc_statistic_columns(int n_mfcc = 13) { return 4 * n_mfcc; }
+// The cache with its functionals replaced by utterance_features(cache) (as float): what models with
+// [model] functionals = "utterance" read, in training, evaluation and inference alike.
+FeatureCache with_utterance_features(const FeatureCache& cache, int n_mfcc = 13);
 
 // z-scoring with the statistics of the given rows only, so that nothing of the test fold leaks into
 // training. Population std; a column whose std over those rows is below kConstantColumnStd is taken

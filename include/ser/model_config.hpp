@@ -26,6 +26,10 @@ struct ModelConfig {
   int attention_head_dim = 32;
   std::string temporal_pool = "attention";  // "attention" or "mean"
   bool fuse_prosody = true;                 // concatenate the utterance functionals before the dense layers
+  // The utterance vector the model reads (fused, or as the MLP's input): "cache" — the front-end's
+  // prosodic and voice functionals; "utterance" — MFCC statistics + those functionals, the classic
+  // baselines' feature vector (classic::with_utterance_features).
+  std::string functionals = "cache";
   std::vector<int> dense{128};
   float dropout = 0.3f;                     // after each dense layer
 

@@ -115,4 +115,12 @@ FeatureMatrix utterance_features(const FeatureCache& cache, int n_mfcc) {
   return x;
 }
 
+FeatureCache with_utterance_features(const FeatureCache& cache, int n_mfcc) {
+  FeatureCache c = cache;
+  const FeatureMatrix x = utterance_features(cache, n_mfcc);
+  c.functionals.assign(x.data.begin(), x.data.end());
+  c.functional_names = x.names;
+  return c;
+}
+
 }  // namespace ser::classic

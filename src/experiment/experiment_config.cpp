@@ -109,7 +109,7 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
     ModelEntry m;
     Keys mr(*t, where);
     mr.get("name", m.name); mr.get("kind", m.kind); mr.get("approach", m.approach);
-    mr.get("description", m.description); mr.get("config", m.config); mr.get("features", m.features);
+    mr.get("description", m.description); mr.get("config", m.config);
     mr.get("epochs", m.epochs); mr.get("attention_after", m.attention_after);
     mr.reject_unknown();
     if (m.name.empty() || m.name.find_first_of("/ ") != std::string::npos)
@@ -127,8 +127,6 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
     } else if (!m.config.empty()) {
       throw Error(where + " config: only engine models take a run config");
     }
-    if (m.features != "cache" && m.features != "utterance")
-      throw Error(where + " features: expected \"cache\" or \"utterance\", found \"" + m.features + "\"");
     if (m.epochs < 0) throw Error(where + " epochs: must be >= 0");
     if (m.attention_after >= 0 && m.kind != "engine") throw Error(where + " attention_after: only for engine models");
     c.models.push_back(m);

@@ -14,8 +14,6 @@ struct ModelEntry {
   std::string approach;     // the paper's approach: "hybrid" | "cnn" | "classic" | "mlp"
   std::string description;
   std::string config;       // engine: run config path (resolved against the experiment file's folder)
-  std::string features = "cache";  // engine: "cache" (log-mel + the cache's functionals) or
-                                   // "utterance" (MFCC statistics + functionals, as the classic baselines)
   int epochs = 0;           // engine: > 0 overrides the run config's [train] epochs
   int attention_after = -1; // engine: >= 0 overrides [model] attention_after (ablations)
 };

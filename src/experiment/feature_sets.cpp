@@ -6,7 +6,6 @@
 #include <map>
 #include <ostream>
 
-#include "ser/classic.hpp"
 #include "ser/corpus.hpp"
 #include "ser/error.hpp"
 #include "ser/synthetic.hpp"
@@ -94,14 +93,6 @@ FeatureCache speaker_normalised(const FeatureCache& cache) {
   for (const auto& [spk, rows] : frames) zscore_rows(c.logmel, c.n_mels(), rows);
   if (f > 0)
     for (const auto& [spk, rows] : utts) zscore_rows(c.functionals, f, rows);
-  return c;
-}
-
-FeatureCache with_utterance_features(const FeatureCache& cache) {
-  FeatureCache c = cache;
-  const classic::FeatureMatrix x = classic::utterance_features(cache);
-  c.functionals.assign(x.data.begin(), x.data.end());
-  c.functional_names = x.names;
   return c;
 }
 

@@ -27,10 +27,6 @@ FeatureCache obtain_cache(const CacheRequest& request, std::ostream& log);
 // features, so an experiment must report it (normalisation = "speaker").
 FeatureCache speaker_normalised(const FeatureCache& cache);
 
-// The cache with its functionals replaced by the classic baselines' utterance features (MFCC
-// statistics + the cache's functionals), for the engine-trained MLP.
-FeatureCache with_utterance_features(const FeatureCache& cache);
-
 // Two caches with the same feature config and class names as one; speakers and paths are prefixed
 // with "<name>:" so the corpora stay apart. Throws naming both when they do not match.
 FeatureCache merge_caches(const FeatureCache& a, const std::string& name_a, const FeatureCache& b,

@@ -183,7 +183,7 @@ nlohmann::json run_classic_fold(const FoldRun& r, const FeatureCache& cache, con
 std::string run_digest(const FoldRun& r, const FeatureCache& cache, const std::string& extra) {
   std::ostringstream os;
   const ModelEntry& m = *r.model;
-  os << m.name << '|' << m.kind << '|' << m.features << '|' << m.epochs << '|' << r.seed << '|' << extra << '|';
+  os << m.name << '|' << m.kind << '|' << m.epochs << '|' << r.seed << '|' << extra << '|';
   if (m.kind == "engine") os << to_toml(effective_run_config(r));
   for (const auto* side : {&r.fold.test, &r.fold.validation, &r.fold.train})
     for (const auto& s : *side) os << s << ',';

@@ -211,15 +211,12 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
   }
   const int k = static_cast<int>(cache.class_names.size());
 
-  // Derived inputs, made once: utterance features for the classic baselines and the MLP.
-  bool need_utterance = false;
-  for (const auto& m : cfg.models) need_utterance |= m.kind != "engine" || m.features == "utterance";
+  // The classic baselines' feature vectors, made once (engine models whose run config reads
+  // functionals = "utterance" get the same vectors from the trainer).
+  bool need_features = false;
+  for (const auto& m : cfg.models) need_features |= m.kind != "engine";
   classic::FeatureMatrix features;
-  FeatureCache utterance_cache;
-  if (need_utterance) {
-    features = classic::utterance_features(cache);
-    utterance_cache = with_utterance_features(cache);
-  }
+  if (need_features) features = classic::utterance_features(cache);
 
   // ---- the results skeleton ----------------------------------------------------------------------
   nlohmann::json results;
@@ -283,8 +280,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
         run.kernels = o.kernels;
         run.progress = tty;
         run.attention_examples = (si == 0 && fold.index == 0) ? cfg.attention_examples : 0;
-        const FeatureCache& input = m.features == "utterance" ? utterance_cache : cache;
-        const std::string digest = run_digest(run, input, cfg.normalisation + "|" + std::to_string(run.attention_examples));
+        const std::string digest = run_digest(run, cache, cfg.normalisation + "|" + std::to_string(run.attention_examples));
         const fs::path done = fs::path(run.dir) / "fold.json";
         log << progress.start(m.name, static_cast<int>(mi), fold.index, static_cast<int>(folds.size()), run.seed,
                               join(fold.test, ",")) << "\n" << std::flush;
@@ -306,7 +302,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
           nlohmann::json examples = nlohmann::json::array();
           if (m.kind == "engine") {
             std::ofstream train_log((fs::path(run.dir) / "train.log").string(), std::ios::app);
-            f = run_engine_fold(run, input, cache_name, examples, train_log);
+            f = run_engine_fold(run, cache, cache_name, examples, train_log);
           } else {
             f = run_classic_fold(run, cache, features);
           }

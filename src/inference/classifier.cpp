@@ -8,6 +8,7 @@
 #include "nn/model.hpp"
 #include "ser/audio.hpp"
 #include "ser/cache.hpp"
+#include "ser/classic.hpp"
 #include "ser/error.hpp"
 #include "ser/frontend.hpp"
 #include "ser/inference.hpp"
@@ -47,7 +48,13 @@ struct Classifier::Impl {
   std::unique_ptr<FrontEnd> frontend;
 
   int n_classes() const { return static_cast<int>(weights.class_names.size()); }
-  int n_functionals() const { return static_cast<int>(weights.normalizer.functional_mean.size()); }
+  bool utterance_vector() const { return run_config.model.functionals == "utterance"; }
+  // Functionals the caller supplies (the front-end's); a model reading the utterance vector computes
+  // the MFCC statistics in front of them itself.
+  int n_functionals() const {
+    const int model_side = static_cast<int>(weights.normalizer.functional_mean.size());
+    return utterance_vector() ? model_side - classic::mfcc_statistic_columns() : model_side;
+  }
 
   // Plans (or re-plans, larger) for one utterance of `frames` frames and uploads the weights.
   void ensure_capacity(int frames) {
@@ -73,6 +80,7 @@ struct Classifier::Impl {
     one.labels = {0};
     one.speakers = {""};
     one.paths = {""};
+    if (utterance_vector()) one = classic::with_utterance_features(one);
     const train::BatchMaker maker(one, weights.normalizer, model->min_frames());
     train::HostBatch b;
     maker.make({0}, 0, 0, b);

@@ -68,6 +68,8 @@ void validate(const RunConfig& c, const std::string& origin) {
   if (m.input != "logmel" && m.input != "functionals")
     bad("[model] input", "expected \"logmel\" or \"functionals\", found \"" + m.input + "\"");
   // With input = "functionals" the convolution, attention and fusion keys do not apply and are ignored.
+  if (m.functionals != "cache" && m.functionals != "utterance")
+    bad("[model] functionals", "expected \"cache\" or \"utterance\", found \"" + m.functionals + "\"");
   if (!m.functionals_only() && m.conv_channels.empty()) {
     bad("[model] conv_channels", "at least one convolution block is needed");
   }
@@ -129,7 +131,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& origin) {
     r.get("batchnorm", x.batchnorm); r.get("conv_dropout", x.conv_dropout);
     r.get("attention_after", x.attention_after); r.get("attention_heads", x.attention_heads);
     r.get("attention_head_dim", x.attention_head_dim); r.get("temporal_pool", x.temporal_pool);
-    r.get("fuse_prosody", x.fuse_prosody); r.get("dense", x.dense); r.get("dropout", x.dropout);
+    r.get("fuse_prosody", x.fuse_prosody); r.get("functionals", x.functionals); r.get("dense", x.dense); r.get("dropout", x.dropout);
     r.reject_unknown();
   }
   if (const auto* t = root["train"].as_table()) {
@@ -171,7 +173,7 @@ std::string to_toml(const RunConfig& c) {
                     {"batchnorm", m.batchnorm}, {"conv_dropout", double(m.conv_dropout)},
                     {"attention_after", m.attention_after}, {"attention_heads", m.attention_heads},
                     {"attention_head_dim", m.attention_head_dim}, {"temporal_pool", m.temporal_pool},
-                    {"fuse_prosody", m.fuse_prosody}, {"dense", ints(m.dense)},
+                    {"fuse_prosody", m.fuse_prosody}, {"functionals", m.functionals}, {"dense", ints(m.dense)},
                     {"dropout", double(m.dropout)}};
   toml::table train{{"epochs", t.epochs}, {"batch_size", t.batch_size}, {"optimizer", t.optimizer},
                     {"lr", double(t.lr)}, {"weight_decay", double(t.weight_decay)},

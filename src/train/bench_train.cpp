@@ -10,6 +10,7 @@
 #include "nn/model.hpp"
 #include "nn/nvtx.hpp"
 #include "ser/cache.hpp"
+#include "ser/classic.hpp"
 #include "ser/model_config.hpp"
 #include "train/engine_session.hpp"
 #include "train/optimizer.hpp"
@@ -25,7 +26,8 @@ double now_s() {
 nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   RunConfig rc = o.config.empty() ? RunConfig{} : load_run_config(o.config);
   if (o.batch_size > 0) rc.train.batch_size = o.batch_size;
-  const FeatureCache cache = read_cache(o.cache);
+  const FeatureCache cache = rc.model.functionals == "utterance" ? classic::with_utterance_features(read_cache(o.cache))
+                                                                   : read_cache(o.cache);
   const int k = static_cast<int>(cache.class_names.size());
   std::vector<int> all(cache.n_utterances());
   std::iota(all.begin(), all.end(), 0);

@@ -19,6 +19,7 @@
 #include "nn/model.hpp"
 #include "nn/nvtx.hpp"
 #include "ser/cache.hpp"
+#include "ser/classic.hpp"
 #include "ser/error.hpp"
 #include "ser/model_config.hpp"
 #include "ser/nn/counter_rng.hpp"
@@ -97,13 +98,16 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
   return run_training(o, cache, log);
 }
 
-TrainSummary run_training(const TrainOptions& o, const FeatureCache& cache, std::ostream& log) {
+TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std::ostream& log) {
   const double t_start = now_s();
   if (o.out_dir.empty()) throw Error("no run folder given (--out)");
   RunConfig rc = o.config.empty() ? RunConfig{} : load_run_config(o.config);
   if (o.epochs > 0) rc.train.epochs = o.epochs;
   if (o.batch_size > 0) rc.train.batch_size = o.batch_size;
   if (o.seed >= 0) rc.train.seed = static_cast<std::uint64_t>(o.seed);
+  FeatureCache derived;
+  if (rc.model.functionals == "utterance") derived = classic::with_utterance_features(given);
+  const FeatureCache& cache = rc.model.functionals == "utterance" ? derived : given;
   const int k = static_cast<int>(cache.class_names.size());
   fs::create_directories(o.out_dir);
   const std::string last_path = (fs::path(o.out_dir) / "last.h5").string();
