@@ -128,7 +128,9 @@ TEST(BenchKernelsClock, CpuMedianMeasuresTheCall) {
   const OpTiming t = clock.time(spin);
   EXPECT_GE(t.seconds, 200e-6);
   EXPECT_LT(t.seconds, 50e-3);
-  EXPECT_GE(t.inner, 2);  // a 1 ms sample holds several 200 µs calls
+  // A 1 ms sample holds several 200 µs calls on an idle machine; under load one preempted warm-up
+  // call can last over 1 ms and give one call per sample, so only the lower bound is asserted.
+  EXPECT_GE(t.inner, 1);
   EXPECT_EQ(t.samples, 5);
   EXPECT_FALSE(t.host_bound);
   std::vector<float> a(100, 1.5f), b(100, 0.0f);
