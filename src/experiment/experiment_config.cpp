@@ -16,51 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Reads keys of one table, remembering which were seen so unknown keys are errors.
-class Keys {
- public:
-  Keys(const toml::table& t, std::string where) : t_(t), where_(std::move(where)) {}
-  template <typename V>
-  void get(const char* key, V& out) {
-    seen_.insert(key);
-    const toml::node* n = t_.get(key);
-    if (!n) return;
-    if constexpr (std::is_same_v<V, std::string>) {
-      if (!n->is_string()) fail(key, "expected a string");
-      out = *n->value<std::string>();
-    } else if constexpr (std::is_same_v<V, bool>) {
-      if (!n->is_boolean()) fail(key, "expected true or false");
-      out = *n->value<bool>();
-    } else if constexpr (std::is_same_v<V, int>) {
-      if (!n->is_integer()) fail(key, "expected an integer");
-      out = static_cast<int>(*n->value<std::int64_t>());
-    } else if constexpr (std::is_same_v<V, std::uint64_t>) {
-      if (!n->is_integer() || *n->value<std::int64_t>() < 0) fail(key, "expected a non-negative integer");
-      out = static_cast<std::uint64_t>(*n->value<std::int64_t>());
-    } else {
-      const toml::array* a = n->as_array();
-      if (!a) fail(key, "expected an array of non-negative integers");
-      out.clear();
-      for (const auto& e : *a) {
-        if (!e.is_integer() || *e.value<std::int64_t>() < 0) fail(key, "expected an array of non-negative integers");
-        out.push_back(static_cast<std::uint64_t>(*e.value<std::int64_t>()));
-      }
-    }
-  }
-  void reject_unknown() const {
-    for (const auto& [k, v] : t_)
-      if (!seen_.count(std::string(k.str()))) throw Error(where_ + ": unknown key '" + std::string(k.str()) + "'");
-  }
-  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
-    throw Error(where_ + " " + key + ": " + why);
-  }
-
- private:
-  const toml::table& t_;
-  std::string where_;
-  std::set<std::string> seen_;
-};
-
 const std::set<std::string> kKinds{"engine", "svm_linear", "svm_rbf", "knn", "gmm"};
 const std::set<std::string> kApproaches{"hybrid", "cnn", "classic", "mlp"};
 
@@ -77,7 +32,7 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
       throw Error(origin + ": unknown section or key '" + std::string(k.str()) + "' (expected [experiment] and [[model]])");
   const toml::table* e = root["experiment"].as_table();
   if (!e) throw Error(origin + ": missing the [experiment] section");
-  Keys r(*e, origin + ": [experiment]");
+  TomlSection r(*e, origin, "[experiment]");
   r.get("name", c.name); r.get("title", c.title); r.get("corpus", c.corpus); r.get("classes", c.classes);
   r.get("protocol", c.protocol); r.get("folds", c.folds); r.get("validation_speakers", c.validation_speakers);
   r.get("split_seed", c.split_seed); r.get("seeds", c.seeds); r.get("normalisation", c.normalisation);
@@ -107,7 +62,7 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
     const std::string where = origin + ": [[model]] #" + std::to_string(i + 1);
     if (!t) throw Error(where + ": expected a table");
     ModelEntry m;
-    Keys mr(*t, where);
+    TomlSection mr(*t, origin, "[[model]] #" + std::to_string(i + 1));
     mr.get("name", m.name); mr.get("kind", m.kind); mr.get("approach", m.approach);
     mr.get("description", m.description); mr.get("config", m.config);
     mr.get("epochs", m.epochs); mr.get("attention_after", m.attention_after);

@@ -7,27 +7,19 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "ser/error.hpp"
 #include "ser/metrics.hpp"
 #include "ser/model_config.hpp"
 #include "ser/train.hpp"
+#include "train/dataset.hpp"
 #include "train/run_files.hpp"
 
 namespace ser::experiment {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<int> rows_of(const FeatureCache& c, const std::vector<std::string>& speakers) {
-  const std::set<std::string> want(speakers.begin(), speakers.end());
-  std::vector<int> rows;
-  for (std::size_t u = 0; u < c.n_utterances(); ++u)
-    if (want.count(c.speakers[u])) rows.push_back(static_cast<int>(u));
-  return rows;
-}
 
 nlohmann::json learning_curve(const std::string& metrics_path) {
   nlohmann::json curve = nlohmann::json::array();
@@ -161,8 +153,11 @@ nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, cons
 }
 
 nlohmann::json run_classic_fold(const FoldRun& r, const FeatureCache& cache, const classic::FeatureMatrix& x) {
-  const auto train = rows_of(cache, r.fold.train), val = rows_of(cache, r.fold.validation),
-             test = rows_of(cache, r.fold.test);
+  // The fold's other speakers are its training speakers, as in the engine's split.
+  const train::Split sp = train::split_by_speakers(cache, r.fold.test, r.fold.validation);
+  const std::vector<int>& train = sp.train;
+  const std::vector<int>& val = sp.validation;
+  const std::vector<int>& test = sp.test;
   std::vector<int> labels(cache.labels.begin(), cache.labels.end());
   const int k = static_cast<int>(cache.class_names.size());
   const auto t0 = std::chrono::steady_clock::now();

@@ -1,26 +1,14 @@
 // src/experiment/progress.cpp — experiment progress and ETA.
 #include "experiment/progress.hpp"
 
-#include <chrono>
 #include <cstdio>
+
+#include "nn/wall_clock.hpp"
 
 namespace ser::experiment {
 
-namespace {
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
 ExperimentProgress::ExperimentProgress(int models, int runs_per_model)
-    : models_(models), runs_per_model_(runs_per_model), started_(now_s()) {}
-
-std::string ExperimentProgress::clock(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  return buf;
-}
+    : models_(models), runs_per_model_(runs_per_model), started_(now_seconds()) {}
 
 std::string ExperimentProgress::start(const std::string& model, int model_index, int fold, int folds,
                                       std::uint64_t seed, const std::string& test_speakers) {
@@ -29,7 +17,7 @@ std::string ExperimentProgress::start(const std::string& model, int model_index,
   std::snprintf(buf, sizeof buf, "[run %d/%d] model %d/%d %s, seed %llu, fold %d/%d (test %s)  elapsed %s  ETA %s",
                 done_ + 1, models_ * runs_per_model_, model_index + 1, models_, model.c_str(),
                 static_cast<unsigned long long>(seed), fold + 1, folds, test_speakers.c_str(),
-                clock(now_s() - started_).c_str(), done_ == 0 ? "?" : clock(eta_seconds()).c_str());
+                clock_text(now_seconds() - started_).c_str(), done_ == 0 ? "?" : clock_text(eta_seconds()).c_str());
   return buf;
 }
 

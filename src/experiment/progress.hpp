@@ -17,7 +17,6 @@ class ExperimentProgress {
   // Call when a run finishes (seconds it took; 0 for a reused result, which is not counted in the ETA).
   void finish(const std::string& model, double seconds);
   double eta_seconds() const;
-  static std::string clock(double seconds);
 
  private:
   int models_, runs_per_model_, done_ = 0;

@@ -3,7 +3,6 @@
 // interrupted experiment loses nothing (finished runs are reused when it is started again).
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -29,16 +28,13 @@
 #include "ser/error.hpp"
 #include "ser/experiment.hpp"
 #include "train/run_files.hpp"
+#include "nn/wall_clock.hpp"
 
 namespace ser {
 namespace fs = std::filesystem;
 using namespace experiment;
 
 namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string s;
@@ -149,7 +145,7 @@ nlohmann::json cross_corpus_table(const nlohmann::json& models, const std::vecto
 }  // namespace
 
 std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
-  const double t_start = now_s();
+  const double t_start = now_seconds();
   ExperimentConfig cfg = load_experiment_config(o.config);
   if (!o.seeds.empty()) cfg.seeds = o.seeds;
   const fs::path out = fs::path(o.runs_dir) / cfg.name;
@@ -297,7 +293,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
           log << "  reusing the finished run in " << run.dir << "\n";
           for (const auto& e : f.value("attention_examples", nlohmann::json::array())) results["attention_examples"].push_back(e);
         } else {
-          const double t0 = now_s();
+          const double t0 = now_seconds();
           fs::create_directories(run.dir);
           nlohmann::json examples = nlohmann::json::array();
           if (m.kind == "engine") {
@@ -306,7 +302,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
           } else {
             f = run_classic_fold(run, cache, features);
           }
-          seconds = now_s() - t0;
+          seconds = now_seconds() - t0;
           f["digest"] = digest;
           f["attention_examples"] = examples;
           train::write_text_atomic(done.string(), f.dump() + "\n");
@@ -323,7 +319,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
         auto& model_json = results["models"][m.name];
         if (f.contains("parameters")) model_json["parameters"] = f["parameters"];
         model_json["folds"].push_back(f);
-        results["seconds"] = now_s() - t_start;
+        results["seconds"] = now_seconds() - t_start;
         results["runs"] = runs_total;
         results["runs_reused"] = runs_reused;
         if (cross) results["cross_corpus"] = cross_corpus_table(results["models"], folds, corpus_names, cache.class_names);
@@ -331,9 +327,9 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
       }
     }
   }
-  results["seconds"] = now_s() - t_start;
+  results["seconds"] = now_seconds() - t_start;
   write_outputs(results, cfg.baseline, out, log);
-  log << "ser experiment " << cfg.name << ": done in " << ExperimentProgress::clock(now_s() - t_start) << "; "
+  log << "ser experiment " << cfg.name << ": done in " << clock_text(now_seconds() - t_start) << "; "
       << (out / "results.md").string() << ", " << (out / "report.html").string() << "\n";
   return (out / "results.json").string();
 }

@@ -1,8 +1,6 @@
 // src/export/safetensors.cpp — reading and writing safetensors files (float32 only).
 #include "export/safetensors.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -14,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ser/error.hpp"
+#include "train/run_files.hpp"
 
 namespace ser::safetensors {
 
@@ -94,25 +93,14 @@ void write_file(const std::string& path, const File& file) {
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // 8 + N is a multiple of 8: the data starts aligned
 
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  try {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw file_error(path, "cannot create " + tmp);
+  train::write_file_atomic(path, [&](std::ostream& out) {
     unsigned char len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(std::uint64_t(text.size()) >> (8 * i));
     out.write(reinterpret_cast<const char*>(len), 8);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     for (const auto& t : file.tensors)
       out.write(reinterpret_cast<const char*>(t.values.data()), static_cast<std::streamsize>(sizeof(float) * t.values.size()));
-    out.flush();
-    if (!out) throw file_error(path, "write failed (disk full?)");
-    out.close();
-    std::filesystem::rename(tmp, path);
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
+  });
 }
 
 bool looks_like_safetensors(const std::string& path) {

@@ -2,7 +2,6 @@
 #include "nn/model.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <sstream>
 
@@ -11,6 +10,7 @@
 #include "nn/layers/dense_layers.hpp"
 #include "nn/nvtx.hpp"
 #include "ser/error.hpp"
+#include "nn/wall_clock.hpp"
 
 namespace ser::nn {
 namespace {
@@ -275,12 +275,6 @@ Pass<T> Model<T>::pass(const ExecContext& ctx, bool training, std::uint64_t seed
   return p;
 }
 
-namespace {
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
 template <typename T>
 const T* Model<T>::forward(const ExecContext& ctx, bool training, std::uint64_t seed) {
   const Pass<T> p = pass(ctx, training, seed);
@@ -289,10 +283,10 @@ const T* Model<T>::forward(const ExecContext& ctx, bool training, std::uint64_t 
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     Act<T> x{act_ptr_[i], dims_[i], dims_[i].timed ? lengths_dev_ + i * n : nullptr};
     Act<T> y{act_ptr_[i + 1], dims_[i + 1], dims_[i + 1].timed ? lengths_dev_ + (i + 1) * n : nullptr};
-    const double t0 = timing_ ? now_s() : 0;
+    const double t0 = timing_ ? now_seconds() : 0;
     const NvtxRange range(range_names_[2 * i]);
     layers_[i]->forward(p, x, y);
-    if (timing_) { synchronize(ctx); fwd_s_[i] = now_s() - t0; }
+    if (timing_) { synchronize(ctx); fwd_s_[i] = now_seconds() - t0; }
   }
   return act_ptr_.back();
 }
@@ -312,10 +306,10 @@ void Model<T>::backward(const ExecContext& ctx, std::uint64_t seed, const T* dlo
       if (layers_[i]->in_place() && dy != dlogits) dx = const_cast<T*>(dy);
       else { dx = grad_buf_[which]; which ^= 1; }
     }
-    const double t0 = timing_ ? now_s() : 0;
+    const double t0 = timing_ ? now_seconds() : 0;
     const NvtxRange range(range_names_[2 * i + 1]);
     layers_[i]->backward(p, x, y, dy, dx);
-    if (timing_) { synchronize(ctx); bwd_s_[i] = now_s() - t0; }
+    if (timing_) { synchronize(ctx); bwd_s_[i] = now_seconds() - t0; }
     dy = dx;
   }
 }

@@ -13,53 +13,6 @@
 namespace ser {
 namespace {
 
-class Reader {
- public:
-  Reader(const toml::table& t, std::string origin, std::string section)
-      : t_(t), origin_(std::move(origin)), section_(std::move(section)) {}
-
-  template <typename V>
-  void get(const char* key, V& out) {
-    seen_.insert(key);
-    const toml::node* n = t_.get(key);
-    if (!n) return;
-    if constexpr (std::is_same_v<V, bool>) {
-      if (!n->is_boolean()) fail(key, "expected true or false");
-      out = n->as_boolean()->get();
-    } else if constexpr (std::is_same_v<V, std::string>) {
-      if (!n->is_string()) fail(key, "expected a string");
-      out = n->as_string()->get();
-    } else if constexpr (std::is_floating_point_v<V>) {
-      if (n->is_integer()) out = static_cast<V>(n->as_integer()->get());
-      else if (n->is_floating_point()) out = static_cast<V>(n->as_floating_point()->get());
-      else fail(key, "expected a number");
-    } else if constexpr (std::is_same_v<V, std::vector<int>>) {
-      if (!n->is_array()) fail(key, "expected an array of integers");
-      out.clear();
-      for (const auto& e : *n->as_array()) {
-        if (!e.is_integer()) fail(key, "expected an array of integers");
-        out.push_back(static_cast<int>(e.as_integer()->get()));
-      }
-    } else {
-      if (!n->is_integer()) fail(key, "expected an integer");
-      out = static_cast<V>(n->as_integer()->get());
-    }
-  }
-  void reject_unknown() const {
-    for (const auto& [k, v] : t_)
-      if (!seen_.count(std::string(k.str())))
-        throw Error(origin_ + ": unknown key [" + section_ + "] " + std::string(k.str()));
-  }
-  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
-    throw Error(origin_ + ": [" + section_ + "] " + key + ": " + why);
-  }
-
- private:
-  const toml::table& t_;
-  std::string origin_, section_;
-  std::set<std::string> seen_;
-};
-
 void validate(const RunConfig& c, const std::string& origin) {
   auto bad = [&](const std::string& key, const std::string& why) {
     throw Error(origin + ": " + key + ": " + why);
@@ -123,7 +76,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& origin) {
     if (k.str() != "model" && k.str() != "train")
       throw Error(origin + ": unknown section or key '" + std::string(k.str()) + "' (expected [model] and [train])");
   if (const auto* m = root["model"].as_table()) {
-    Reader r(*m, origin, "model");
+    TomlSection r(*m, origin, "[model]");
     ModelConfig& x = c.model;
     r.get("name", x.name); r.get("input", x.input); r.get("conv_channels", x.conv_channels);
     r.get("kernel_time", x.kernel_time); r.get("kernel_freq", x.kernel_freq);
@@ -135,7 +88,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& origin) {
     r.reject_unknown();
   }
   if (const auto* t = root["train"].as_table()) {
-    Reader r(*t, origin, "train");
+    TomlSection r(*t, origin, "[train]");
     TrainConfig& x = c.train;
     r.get("epochs", x.epochs); r.get("batch_size", x.batch_size); r.get("optimizer", x.optimizer);
     r.get("lr", x.lr); r.get("weight_decay", x.weight_decay); r.get("beta1", x.beta1);

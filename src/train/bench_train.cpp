@@ -1,7 +1,6 @@
 // src/train/bench_train.cpp — timing training steps and each layer's forward and backward.
 #include "train/bench_train.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <numeric>
 #include <ostream>
@@ -15,13 +14,9 @@
 #include "train/engine_session.hpp"
 #include "train/optimizer.hpp"
 #include "train/train_step.hpp"
+#include "nn/wall_clock.hpp"
 
 namespace ser::train {
-namespace {
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-}  // namespace
 
 nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   RunConfig rc = o.config.empty() ? RunConfig{} : load_run_config(o.config);
@@ -61,7 +56,7 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   nn::synchronize(session.ctx());
   double utts = 0, frames = 0;
   if (o.profile) nn::profiler_start();
-  const double t0 = now_s();
+  const double t0 = now_seconds();
   for (int s = 0; s < o.steps; ++s) {
     const nn::NvtxRange range("train step");
     const HostBatch& b = host[static_cast<std::size_t>(s) % host.size()];
@@ -70,7 +65,7 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
     for (int l : b.lengths) frames += l;
   }
   nn::synchronize(session.ctx());
-  const double secs = now_s() - t0;
+  const double secs = now_seconds() - t0;
   if (o.profile) nn::profiler_stop();
 
   // Per-layer times: a few more steps with a synchronisation after every layer.

@@ -13,19 +13,28 @@
 
 namespace ser::train {
 
-void write_text_atomic(const std::string& path, const std::string& text) {
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw file_error(path, "cannot write");
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw file_error(path, "cannot create " + tmp);
+      write(out);
+      out.flush();
+      if (!out) throw file_error(path, "cannot write (disk full?)");
     }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) throw file_error(path, "cannot rename " + tmp + " into place: " + ec.message());
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
   }
-  std::filesystem::rename(tmp, path);
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  write_file_atomic(path, [&](std::ostream& out) { out << text; });
 }
 
 void append_line(const std::string& path, const std::string& line) {

@@ -3,7 +3,6 @@
 // selected on validation.
 #include <unistd.h>
 
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -32,16 +31,13 @@
 #include "train/prefetcher.hpp"
 #include "train/run_files.hpp"
 #include "train/train_step.hpp"
+#include "nn/wall_clock.hpp"
 
 namespace ser {
 namespace fs = std::filesystem;
 using train::Checkpoint;
 
 namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 std::vector<float> balanced_weights(const FeatureCache& c, const std::vector<int>& train, int k) {
   std::vector<double> count(static_cast<std::size_t>(k), 0);
@@ -83,13 +79,6 @@ Checkpoint snapshot(const nn::Model<float>& m, const train::Optimizer* opt, cons
   return c;
 }
 
-std::string eta(double seconds) {
-  const int s = static_cast<int>(seconds + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
-  return buf;
-}
-
 }  // namespace
 
 TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
@@ -99,7 +88,7 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
 }
 
 TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std::ostream& log) {
-  const double t_start = now_s();
+  const double t_start = now_seconds();
   if (o.out_dir.empty()) throw Error("no run folder given (--out)");
   RunConfig rc = o.config.empty() ? RunConfig{} : load_run_config(o.config);
   if (o.epochs > 0) rc.train.epochs = o.epochs;
@@ -194,7 +183,7 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
 
   for (int epoch = prog.epoch; epoch < rc.train.epochs; ++epoch) {
     if (prog.epochs_since_best >= rc.train.patience) break;
-    const double t0 = now_s();
+    const double t0 = now_seconds();
     std::vector<std::vector<int>> order =
         (ck && epoch == ck->progress.epoch && !ck->data_order.empty())
             ? ck->data_order
@@ -229,16 +218,16 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
       loss_sum += loss * b.n;
       seen += b.n;
       for (int l : b.lengths) frames += l;
-      if (tty && (now_s() - last_draw > 0.2 || bi + 1 == static_cast<int>(order.size()))) {
-        last_draw = now_s();
-        const double el = now_s() - t0;
+      if (tty && (now_seconds() - last_draw > 0.2 || bi + 1 == static_cast<int>(order.size()))) {
+        last_draw = now_seconds();
+        const double el = now_seconds() - t0;
         const double done = double(bi + 1 - first) / std::max<double>(1, static_cast<double>(order.size()) - first);
         const double rest_epoch = el / std::max(done, 1e-9) - el;
         const double per_ep = el / std::max(done, 1e-9);
         char line[200];
         std::snprintf(line, sizeof line, "\repoch %d/%d  batch %d/%zu  loss %.4f  %.0f utt/s  ETA %s   ", epoch + 1,
                       rc.train.epochs, bi + 1, order.size(), loss_sum / std::max<std::int64_t>(seen, 1),
-                      seen / std::max(el, 1e-9), eta(rest_epoch + per_ep * (rc.train.epochs - epoch - 1)).c_str());
+                      seen / std::max(el, 1e-9), clock_text(rest_epoch + per_ep * (rc.train.epochs - epoch - 1)).c_str());
         std::cerr << line << std::flush;
       }
       if (o.checkpoint_every > 0 && prog.step % o.checkpoint_every == 0)
@@ -246,7 +235,7 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
       if (o.kill_at_step >= 0 && prog.step == o.kill_at_step) std::raise(SIGKILL);
     }
     if (tty) std::cerr << "\n";
-    const double epoch_train_s = now_s() - t0;
+    const double epoch_train_s = now_seconds() - t0;
     train_seconds += epoch_train_s;
     train_frames += frames;
     train_utts += static_cast<double>(seen);
@@ -275,14 +264,14 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
                               {"train_accuracy", seen ? double(correct) / seen : 0.0},
                               {"val_loss", val.loss}, {"val_accuracy", vm.accuracy}, {"val_ua", vm.ua},
                               {"val_macro_f1", vm.macro_f1}, {"best_epoch", prog.best_epoch},
-                              {"epoch_seconds", now_s() - t0}, {"train_seconds", epoch_train_s},
+                              {"epoch_seconds", now_seconds() - t0}, {"train_seconds", epoch_train_s},
                               {"train_utterances_per_second", seen / std::max(epoch_train_s, 1e-9)},
                               {"train_audio_seconds_per_second", frames * hop_s / std::max(epoch_train_s, 1e-9)}};
     train::append_line(metrics_path, line.dump());
     char msg[220];
     std::snprintf(msg, sizeof msg, "epoch %3d  train loss %.4f acc %.3f  val loss %.4f acc %.3f UA %.3f%s  %.1f s\n",
                   epoch + 1, seen ? loss_sum / seen : 0.0, seen ? double(correct) / seen : 0.0, val.loss, vm.accuracy,
-                  vm.ua, better ? " *" : "", now_s() - t0);
+                  vm.ua, better ? " *" : "", now_seconds() - t0);
     log << msg << std::flush;
     train::write_checkpoint(last_path, snapshot(model, &opt, session, rc, cache, norm, split_json, prog, {}));
     sum.epochs_run = epoch + 1;
@@ -303,9 +292,9 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
                         {"model", rc.model.name}, {"parameters", model.param_table().payload()}};
   sum.parameters = model.param_table().payload();
   if (!sp.test.empty()) {
-    const double t_test = now_s();
+    const double t_test = now_seconds();
     const train::Evaluation test = train::evaluate(model, session, maker, sp.test, rc.train.batch_size);
-    sum.test_seconds = now_s() - t_test;
+    sum.test_seconds = now_seconds() - t_test;
     sum.test_utterances = test.utterances;
     sum.test_truth = test.truth;
     sum.test_predicted = test.predicted;
@@ -322,7 +311,7 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
                        {"label", test.truth[i]}, {"predicted", test.predicted[i]}});
     result["test_predictions"] = preds;
   }
-  sum.seconds = now_s() - t_start;
+  sum.seconds = now_seconds() - t_start;
   sum.seconds_per_epoch = train_seconds / std::max(1, sum.epochs_run - (ck ? ck->progress.epoch : 0));
   sum.train_utterances_per_second = train_utts / std::max(train_seconds, 1e-9);
   sum.train_audio_seconds_per_second = train_frames * hop_s / std::max(train_seconds, 1e-9);
