@@ -1,11 +1,15 @@
-// Training end to end on the CPU: cnn_attn learns the synthetic corpus to >= 90 % UA on held-out
-// speakers; a run killed with SIGKILL mid-epoch and resumed ends bit-identical to an uninterrupted
-// run; damaged checkpoints and bad run folders are clear errors.
+// Training end to end on the CPU: cnn_attn learns the synthetic corpus (held-out speakers well above
+// chance, validation high, training loss down by an order of magnitude); a run killed with SIGKILL
+// mid-epoch and resumed ends bit-identical to an uninterrupted run; damaged checkpoints and bad run
+// folders are clear errors.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "cache/h5_handles.hpp"
 #include "ser/error.hpp"
@@ -33,6 +37,13 @@ const std::string& synthetic_cache() {
 
 std::string repo_file(const std::string& rel) { return std::string(SER_REPO_DIR) + "/" + rel; }
 
+// The thresholds come from the spread of this very run over 5 seeds x 6 OpenBLAS kernel families
+// (OPENBLAS_CORETYPE Haswell, Zen, SkylakeX, Cooperlake, Sandybridge, Prescott; the trajectory depends
+// on the CPU's GEMM kernels, docs/training.md): test UA 0.821-0.943 (mean 0.898, sd 0.035), validation
+// UA 0.900-0.986, last/first epoch training loss 0.024-0.087. A model that does not learn (lr 1e-9:
+// test 0.164, validation 0.200, loss ratio 0.995) or climbs the loss (dlogits negated: test 0.143,
+// loss x1139) fails every bound; chance is 1/7. What this test cannot see, the gradient checks do: a
+// conv layer without a weight gradient still reaches 0.84-0.89 here, on random convolution features.
 TEST(Train, CnnAttnLearnsSyntheticSpeakersItNeverHeard) {
   test::TempDir run;
   TrainOptions o;
@@ -48,12 +59,16 @@ TEST(Train, CnnAttnLearnsSyntheticSpeakersItNeverHeard) {
   std::cout << log.str();
   ASSERT_TRUE(s.has_test);
   EXPECT_EQ(s.test.total, 140);
-  EXPECT_GE(s.test.ua, 0.90) << log.str();
+  EXPECT_GE(s.test.ua, 0.75) << log.str();
+  EXPECT_GE(s.validation.ua, 0.85) << log.str();
   EXPECT_TRUE(fs::exists(run.file("run/summary.json")));
   std::ifstream metrics(run.file("run/metrics.jsonl"));
-  int lines = 0;
-  for (std::string l; std::getline(metrics, l);) ++lines;
-  EXPECT_EQ(lines, s.epochs_run);
+  std::vector<double> train_loss;
+  for (std::string l; std::getline(metrics, l);) train_loss.push_back(nlohmann::json::parse(l).at("train_loss").get<double>());
+  EXPECT_EQ(static_cast<int>(train_loss.size()), s.epochs_run);
+  ASSERT_GE(train_loss.size(), 2u);
+  EXPECT_LT(train_loss.back(), 0.3 * train_loss.front()) << "training loss by epoch: first " << train_loss.front()
+                                                          << ", last " << train_loss.back();
 }
 
 std::vector<float> checkpoint_params(const std::string& path) { return train::read_checkpoint(path).params; }
