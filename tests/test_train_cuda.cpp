@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "nn/model.hpp"
@@ -49,10 +52,33 @@ StepResult one_step(const nn::ExecContext& ctx, const ModelConfig& mc, const Tra
   m.backward(ctx, 99, m.dlogits());
   r.grads.resize(static_cast<std::size_t>(m.param_table().total()));
   nn::download(ctx, r.grads.data(), m.grads(), sizeof(float) * r.grads.size());
-  opt.step(ctx, m.params(), m.grads(), 1e-3);
+  opt.step(ctx, m.params(), m.grads(), tc.lr);
   r.params.resize(r.grads.size());
   nn::download(ctx, r.params.data(), m.params(), sizeof(float) * r.params.size());
   return r;
+}
+
+// The first AdamW step moves each parameter by about lr * g / |g|: wherever a gradient is rounding
+// noise around zero (conv biases before batch norm and the attention-pooling score bias have a true
+// gradient of exactly 0), the two backends' noise has random signs and the step goes either way.
+// So: where the gradient's sign is settled (|g| at least 1000 times the backends' difference) the
+// updated parameters agree to rounding; everywhere else they differ by at most one step (2 lr).
+void expect_same_adam_step(const StepResult& g, const StepResult& cpu, double lr, const std::string& path) {
+  std::vector<float> settled_gpu, settled_cpu;
+  double max_step_gap = 0;
+  for (std::size_t i = 0; i < cpu.params.size(); ++i) {
+    const double gap = std::abs(static_cast<double>(g.params[i]) - cpu.params[i]);
+    max_step_gap = std::max(max_step_gap, gap);
+    if (std::abs(cpu.grads[i]) > 1e3 * std::abs(static_cast<double>(g.grads[i]) - cpu.grads[i])) {
+      settled_gpu.push_back(g.params[i]);
+      settled_cpu.push_back(cpu.params[i]);
+    }
+  }
+  ASSERT_GT(settled_cpu.size(), cpu.params.size() * 9 / 10) << path << ": most gradients are settled";
+  EXPECT_LT(test::nmse(settled_gpu, settled_cpu), 1e-10) << path;
+  EXPECT_LE(max_step_gap, 2 * lr * 1.001) << path;
+  std::printf("[ %s ] %zu of %zu parameters with settled gradients: params NMSE %.3g; largest gap anywhere %.3g (lr %.3g)\n",
+              path.c_str(), settled_cpu.size(), cpu.params.size(), test::nmse(settled_gpu, settled_cpu), max_step_gap, lr);
 }
 
 TEST(TrainCuda, WholeTrainingStepMatchesTheCpu) {
@@ -62,13 +88,19 @@ TEST(TrainCuda, WholeTrainingStepMatchesTheCpu) {
   TrainConfig tc;
   const StepResult cpu = one_step(nn::ExecContext{}, mc, tc);
   for (const char* path : {"handwritten", "vendor"}) {
+#ifndef SER_WITH_CUDNN
+    if (std::string(path) == "vendor") {
+      std::printf("[ vendor ] not run: the vendor path needs cuDNN, and this build has none\n");
+      continue;
+    }
+#endif
     nn::GpuHandles gpu(false);
     const StepResult g = one_step(gpu.context(nn::parse_kernel_path(path)), mc, tc);
     EXPECT_NEAR(g.loss, cpu.loss, 1e-4 * std::abs(cpu.loss)) << path;
     EXPECT_LT(test::nmse(g.logits, cpu.logits), 1e-8) << path;
     EXPECT_LT(test::nmse(g.grads, cpu.grads), 1e-6) << path;
-    EXPECT_LT(test::nmse(g.params, cpu.params), 1e-10) << path;
     for (float v : g.grads) ASSERT_TRUE(std::isfinite(v)) << path;
+    expect_same_adam_step(g, cpu, tc.lr, path);
   }
 }
 
