@@ -128,6 +128,7 @@ void Fiber::reset() {
   // The abandoned frames may have left AddressSanitizer redzones poisoned on this stack, and
   // ThreadSanitizer a shadow call stack: start both afresh.
   hooks::asan_unpoison(ctx_.stack_bottom, ctx_.stack_size);
+  hooks::tsan_join(ctx_.tsan_fiber);
   hooks::tsan_destroy_fiber(ctx_.tsan_fiber);
   ctx_.tsan_fiber = hooks::tsan_create_fiber();
   ctx_.asan_fake_stack = nullptr;

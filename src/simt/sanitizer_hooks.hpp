@@ -81,6 +81,20 @@ inline void tsan_switch_to(void* f) {
   (void)f;
 #endif
 }
+// Everything fiber `f` did happens before what the running context does next: used before an
+// abandoned fiber (a thread left inside a faulting kernel) is destroyed, which never reaches the
+// grid-end edge. A synchronising switch there and straight back; no instrumented code runs between.
+inline void tsan_join(void* f) {
+#if SIMT_TSAN
+  if (!f) return;
+  void* self = __tsan_get_current_fiber();
+  __tsan_switch_to_fiber(f, 0);
+  __tsan_switch_to_fiber(self, 0);
+#else
+  (void)f;
+#endif
+}
+
 // Happens-before edges: everything the running context did before release(a) happens before
 // everything a context does after acquire(a).
 inline void tsan_release(void* a) {

@@ -156,8 +156,16 @@ function(simt_variant name)
   target_compile_options(${selftest} PRIVATE ${SER_CXX_WARNINGS})
   simt_kernel_flags(${selftest} ${name})
 
+  # The sanitizers' options, linked as an object into every executable of the variant (from an
+  # archive the linker would never pull them in: nothing references them).
+  set(options ser_simt_options_${name})
+  add_library(${options} OBJECT ${SIMT_DIR}/sanitizer_defaults.cpp)
+  simt_common(${options})
+  get_target_property(runtime_defs ${runtime} COMPILE_DEFINITIONS)
+  target_compile_definitions(${options} PRIVATE ${runtime_defs})
+
   set(exe ser_tests_simt_${name})
-  add_executable(${exe} $<TARGET_OBJECTS:ser_simt_test_objects> $<TARGET_OBJECTS:${selftest}>)
+  add_executable(${exe} $<TARGET_OBJECTS:ser_simt_test_objects> $<TARGET_OBJECTS:${selftest}> $<TARGET_OBJECTS:${options}>)
   target_link_libraries(${exe} PRIVATE ${core} GTest::gtest GTest::gtest_main)
 endfunction()
 
@@ -180,7 +188,11 @@ foreach(s ${SER_CUDA_EMULATOR_SANITIZE})
   endif()
 endforeach()
 
-# ---- ctest: every CUDA suite under the emulator, label "emulator" -----------------------------------
+# ---- ctest: every CUDA suite under the emulator -------------------------------------------------------
+# Labels: "emulator" (plain), "emulator-asan", "emulator-tsan"; `ctest -L emulator` selects them all
+# (-L is a regular expression), `-L tsan` the ThreadSanitizer ones. One label and one environment
+# variable per call: gtest_discover_tests cannot carry lists in PROPERTIES (the sanitizers' options
+# are built in, src/simt/sanitizer_defaults.cpp).
 if(SER_BUILD_TESTS)
   include(GoogleTest)
   foreach(sched forward reverse random:1)
@@ -189,16 +201,12 @@ if(SER_BUILD_TESTS)
       PROPERTIES ENVIRONMENT "SIMT_SCHEDULE=${sched}" LABELS emulator TIMEOUT 1800)
   endforeach()
   if(TARGET ser_tests_simt_asan)
-    # detect_leaks=0: the CUDA suites keep device buffers in function-local statics on purpose.
     gtest_discover_tests(ser_tests_simt_asan TEST_PREFIX "simt.asan." DISCOVERY_TIMEOUT 120
-      PROPERTIES ENVIRONMENT "SIMT_SCHEDULE=random:2;ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
-      LABELS "emulator;asan" TIMEOUT 3600)
+      PROPERTIES ENVIRONMENT "SIMT_SCHEDULE=random:2" LABELS emulator-asan TIMEOUT 3600)
   endif()
   if(TARGET ser_tests_simt_tsan)
-    # One OpenBLAS thread: its own spin-wait synchronisation is invisible to ThreadSanitizer.
     gtest_discover_tests(ser_tests_simt_tsan TEST_PREFIX "simt.tsan." DISCOVERY_TIMEOUT 300
-      PROPERTIES ENVIRONMENT "SIMT_SCHEDULE=random:3;TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0;OPENBLAS_NUM_THREADS=1"
-      LABELS "emulator;tsan" TIMEOUT 3600)
+      PROPERTIES ENVIRONMENT "SIMT_SCHEDULE=random:3" LABELS emulator-tsan TIMEOUT 3600)
   endif()
   include(${CMAKE_CURRENT_SOURCE_DIR}/tests/simt/planted_bugs.cmake)
 endif()

@@ -2,18 +2,8 @@
 # bug, tests/simt/planted_bugs.cmake) on the existing test that exercises it, and passes only if that
 # test fails AND its output carries the expected diagnostic: the emulator must catch the bug, and
 # catch it for the right reason.
-#   cmake -DEXE=... -DFILTER=gtest-filter -DSCHEDULE=forward -DEXPECT=regex [-DENVS=K=V,K=V] -P expect_caught.cmake
+#   cmake -DEXE=... -DFILTER=gtest-filter -DSCHEDULE=forward -DEXPECT=regex -P expect_caught.cmake
 set(ENV{SIMT_SCHEDULE} "${SCHEDULE}")
-if(ENVS)
-  string(REPLACE "," ";" envs "${ENVS}")
-  foreach(kv ${envs})
-    string(FIND "${kv}" "=" eq)
-    string(SUBSTRING "${kv}" 0 ${eq} key)
-    math(EXPR from "${eq} + 1")
-    string(SUBSTRING "${kv}" ${from} -1 value)
-    set(ENV{${key}} "${value}")
-  endforeach()
-endif()
 execute_process(COMMAND "${EXE}" "--gtest_filter=${FILTER}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
 string(REGEX MATCH "${EXPECT}" found "${out}")
 if(rc EQUAL 0)

@@ -4,12 +4,12 @@
 # named diagnostic (tests/simt/expect_caught.cmake). Included from src/simt/simt_emulator.cmake.
 #
 # simt_planted_bug(NAME VARIANT plain|asan|tsan FILE kernels/... TU kernels/...cu FIND text REPLACE text
-#                  FILTER gtest-filter SCHEDULE forward|reverse|random:N EXPECT regex [ENVS K=V,...])
+#                  FILTER gtest-filter SCHEDULE forward|reverse|random:N EXPECT regex)
 # FIND must occur exactly once in FILE: a kernel edit that removes it breaks the build here instead of
 # leaving a test that plants nothing. In FIND and REPLACE, `\\n` is a newline and `\\s` a semicolon
 # (simt_rewrite decodes them; CMake would split a list at a semicolon).
 function(simt_planted_bug name)
-  cmake_parse_arguments(B "" "VARIANT;FILE;TU;FIND;REPLACE;FILTER;SCHEDULE;EXPECT;ENVS" "" ${ARGN})
+  cmake_parse_arguments(B "" "VARIANT;FILE;TU;FIND;REPLACE;FILTER;SCHEDULE;EXPECT" "" ${ARGN})
   if(NOT TARGET ser_core_simt_${B_VARIANT})
     return()  # that sanitizer variant is not configured
   endif()
@@ -44,16 +44,18 @@ function(simt_planted_bug name)
   target_include_directories(${exe} BEFORE PRIVATE ${dir} ${SIMT_REWRITTEN})
   # The planted translation unit comes first, so the archive's original is never pulled in.
   target_link_libraries(${exe} PRIVATE $<TARGET_OBJECTS:ser_simt_test_objects> $<TARGET_OBJECTS:ser_simt_selftest_${B_VARIANT}>
+                                       $<TARGET_OBJECTS:ser_simt_options_${B_VARIANT}>
                                        ser_core_simt_${B_VARIANT}
                                        GTest::gtest GTest::gtest_main)
   add_test(NAME simt.planted.${name}
     COMMAND ${CMAKE_COMMAND} -DEXE=$<TARGET_FILE:${exe}> -DFILTER=${B_FILTER} -DSCHEDULE=${B_SCHEDULE}
-            "-DEXPECT=${B_EXPECT}" "-DENVS=${B_ENVS}" -P ${PROJECT_SOURCE_DIR}/tests/simt/expect_caught.cmake)
-  set_tests_properties(simt.planted.${name} PROPERTIES LABELS "emulator;planted" TIMEOUT 900)
+            "-DEXPECT=${B_EXPECT}" -P ${PROJECT_SOURCE_DIR}/tests/simt/expect_caught.cmake)
+  set(labels emulator planted)
+  if(NOT B_VARIANT STREQUAL "plain")
+    list(APPEND labels emulator-${B_VARIANT})
+  endif()
+  set_tests_properties(simt.planted.${name} PROPERTIES LABELS "${labels}" TIMEOUT 900)
 endfunction()
-
-set(SIMT_ASAN_ENV "ASAN_OPTIONS=detect_leaks=0")
-set(SIMT_TSAN_ENV "TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0,OPENBLAS_NUM_THREADS=1")
 
 # A removed __syncthreads: the P·V product reads score entries the other lanes have not written yet
 # (NaN from the poisoned shared tile, or the previous tile's values).
@@ -83,19 +85,19 @@ simt_planted_bug(softmax_lane_exits VARIANT plain FILE kernels/softmax_xent.cu T
 # Dynamic shared memory one element too small (the launch asks for n_freqs - 1 floats).
 simt_planted_bug(logmel_shared_one_short VARIANT asan FILE kernels/logmel_cufft.cu TU kernels/logmel_cufft.cu
   FIND "static_cast<std::size_t>(p.n_freqs) * sizeof(float)\\s" REPLACE "static_cast<std::size_t>(p.n_freqs - 1) * sizeof(float)\\s"
-  FILTER LogMelCuda.CufftPathMatchesCpuTwin SCHEDULE forward EXPECT "heap-buffer-overflow" ENVS "${SIMT_ASAN_ENV}")
+  FILTER LogMelCuda.CufftPathMatchesCpuTwin SCHEDULE forward EXPECT "heap-buffer-overflow")
 
 # A misaligned float4 load (one float past the aligned address).
 simt_planted_bug(sdpa_misaligned_float4 VARIANT asan FILE kernels/sdpa_kernels.cuh TU kernels/sdpa.cu
   FIND "        val = *reinterpret_cast<const float4*>(src)\\s" REPLACE "        val = *reinterpret_cast<const float4*>(src + 1)\\s"
   FILTER NnAttentionCuda.SdpaForwardMatchesCpuTwin SCHEDULE forward
-  EXPECT "misaligned address 0x[0-9a-f]+ for type 'const (struct )?float4', which requires 16 byte alignment" ENVS "${SIMT_ASAN_ENV}")
+  EXPECT "misaligned address 0x[0-9a-f]+ for type 'const (struct )?float4', which requires 16 byte alignment")
 
 # The broadcast barrier removed: in the forward order thread 0 writes before the others read, so the
 # numbers come out right; ThreadSanitizer still reports the race.
 simt_planted_bug(softmax_broadcast_race VARIANT tsan FILE kernels/softmax_xent.cu TU kernels/softmax_xent.cu
   FIND "  __syncthreads()\\s\\n  const double den = wsum_s\\s" REPLACE "\\n  const double den = wsum_s\\s"
-  FILTER SoftmaxXentCuda.MatchesCpuTwin SCHEDULE forward EXPECT "ThreadSanitizer: data race" ENVS "${SIMT_TSAN_ENV}")
+  FILTER SoftmaxXentCuda.MatchesCpuTwin SCHEDULE forward EXPECT "ThreadSanitizer: data race")
 # ... and without the sanitizer, the reverse order shows it in the numbers.
 simt_planted_bug(softmax_broadcast_barrier_removed VARIANT plain FILE kernels/softmax_xent.cu TU kernels/softmax_xent.cu
   FIND "  __syncthreads()\\s\\n  const double den = wsum_s\\s" REPLACE "\\n  const double den = wsum_s\\s"
