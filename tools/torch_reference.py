@@ -20,7 +20,10 @@ Two subcommands:
   bench   --config experiments/cnn_attn.toml --batch 16 --frames 300 --steps 20
           [--device cpu|cuda] [--compile]
           Training-step throughput (forward, cross-entropy, backward, clipping, AdamW) on random
-          inputs of that shape with full lengths; fp32 with TF32 off (ser's precision).
+          inputs of that shape with full lengths, then inference throughput (eval mode, no
+          gradients) on the same batch; fp32 with TF32 off (ser's precision). --json FILE writes
+          train_utterances_per_s and eval_utterances_per_s (tools/bench_vs_torch.py compares them
+          with `ser bench train --frames`).
 
 Masking follows ser's op contracts (include/ser/nn/*.hpp): every timed activation is zero beyond
 its valid length; batch norm takes statistics over valid time steps only; max-pooling keeps windows
@@ -491,6 +494,7 @@ def cmd_bench(a) -> int:
           f", {torch.get_num_threads()} threads") + f"; model {mc['name']} from {a.config}; batch {a.batch} x "
           f"{a.frames} frames x {a.mels} mels; fp32, TF32 off")
     modes = ["eager"] + (["compile"] if a.compile else [])
+    rows = []
     for mode in modes:
         torch.manual_seed(a.seed)
         model = SerModel(mc, a.mels, n_prosody, a.classes).to(dev).train()
@@ -531,9 +535,32 @@ def cmd_bench(a) -> int:
         sync()
         dt = time.perf_counter() - t0
         utt = a.batch * a.steps / dt
+
+        # Inference on the same batch: eval mode, no gradients, as many forwards as training steps.
+        model.eval()
+        with torch.no_grad():
+            for _ in range(a.warmup):
+                fwd(x, lens, pro)
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(a.steps):
+                fwd(x, lens, pro)
+            sync()
+            eval_dt = time.perf_counter() - t0
+        model.train()
+        eval_utt = a.batch * a.steps / eval_dt
         print(f"{mode:8s} {a.steps} steps in {dt:.3f} s ({1e3 * dt / a.steps:.1f} ms/step, warm-up "
               f"{a.warmup} steps {warm_s:.2f} s): {utt:.1f} utterances/s, {utt * a.frames * 0.01:.1f} "
-              f"audio-seconds/s; last loss {float(loss):.4f}")
+              f"audio-seconds/s; last loss {float(loss):.4f}; inference {eval_utt:.1f} utterances/s")
+        rows.append({"mode": mode, "device": str(dev), "torch": torch.__version__, "threads": torch.get_num_threads(),
+                     "model": mc["name"], "batch_size": a.batch, "frames": a.frames, "steps": a.steps,
+                     "seconds": dt, "train_utterances_per_s": utt, "eval_utterances_per_s": eval_utt})
+    if a.json:
+        tmp = f"{a.json}.tmp-{os.getpid()}"  # written whole, then renamed
+        with open(tmp, "w") as fh:
+            json.dump(rows, fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, a.json)
     return 0
 
 
@@ -566,6 +593,7 @@ def main(argv=None) -> int:
     b.add_argument("--prosody", type=int, default=58)
     b.add_argument("--classes", type=int, default=7)
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--json", help="also write one row per mode (train_utterances_per_s, eval_utterances_per_s) here")
     for q in (p, e, b):
         q.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                        help="CPU threads (Debian's torch starts with 1; default: all cores)")

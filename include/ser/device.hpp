@@ -32,4 +32,15 @@ Device select_device(DeviceRequest request, std::ostream& notice);
 // One line describing the host CPU (model name, cores) for benchmark records.
 std::string cpu_description();
 
+// The host's nominal FP32 peak for benchmark records: cores x clock x FLOPs per cycle per core,
+// assuming two FMA units per core (a multiply-add counts 2). Lanes per unit from the instruction
+// set: AVX-512 16 on Intel, 8 on AMD (Zen 4 runs 512-bit operations on 256-bit units); AVX2 + FMA
+// 8; without FMA, 4 lanes of separate multiply and add. Clock: /proc/cpuinfo's "cpu MHz" (boost
+// not counted). `how` spells the product out.
+struct CpuPeak {
+  double flops_per_second = 0;
+  std::string how;
+};
+CpuPeak cpu_fma_peak();
+
 }  // namespace ser

@@ -30,7 +30,7 @@ struct ExtractReport {
   std::size_t written = 0;
   std::vector<std::pair<std::string, std::string>> skipped;  // (path, reason)
   double audio_seconds = 0;     // audio that went through the front-end
-  double decode_seconds = 0;    // wall time reading + resampling (or synthesising)
+  double decode_seconds = 0;    // wall time reading + resampling (or synthesising), overlapping the front-end
   double frontend_seconds = 0;  // wall time in the front-end
   double total_seconds = 0;
 };

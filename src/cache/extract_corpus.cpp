@@ -1,8 +1,10 @@
-// corpus → features → cache. Decoding runs on a few threads per batch; the front-end takes the
-// batch at once (the GPU paths want many utterances per launch).
+// corpus → features → cache. Decoding runs on a few threads per batch, one batch ahead of the
+// front-end (which takes a batch at once: the GPU paths want many utterances per launch), so reading
+// and resampling overlap with feature computation and cache writing.
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <future>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -53,6 +55,42 @@ void print_progress(std::size_t done, std::size_t total, double audio_s, double 
 
 }  // namespace
 
+namespace {
+
+// One batch of decoded audio, with the per-utterance failures.
+struct DecodedBatch {
+  std::size_t begin = 0;
+  std::vector<std::vector<float>> audio;  // (end - begin) utterances
+  std::vector<std::string> errors;        // "" where decoding succeeded
+  double seconds = 0;                     // wall time of the decode
+};
+
+DecodedBatch decode_batch(const Manifest& m, const ExtractOptions& opt, std::size_t begin, std::size_t end, int threads) {
+  DecodedBatch b;
+  b.begin = begin;
+  b.audio.resize(end - begin);
+  b.errors.resize(end - begin);
+  std::atomic<std::size_t> next{begin};
+  const auto t0 = Clock::now();
+  auto worker = [&]() {
+    for (std::size_t i; (i = next.fetch_add(1)) < end;) {
+      try {
+        b.audio[i - begin] = load_utterance(m, i, opt);
+      } catch (const std::exception& e) {
+        b.errors[i - begin] = e.what();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+  b.seconds = since(t0);
+  return b;
+}
+
+}  // namespace
+
 ExtractReport extract_corpus(const Manifest& m, const ExtractOptions& opt, const std::string& out_path,
                              std::ostream& log) {
   opt.config.validate();
@@ -64,42 +102,32 @@ ExtractReport extract_corpus(const Manifest& m, const ExtractOptions& opt, const
   const int threads = opt.cpu_threads > 0 ? opt.cpu_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const bool show = opt.progress && isatty(STDERR_FILENO);
   const std::size_t total = m.utterances.size();
+  const std::size_t batch = std::max<std::size_t>(1, opt.batch_size);
   double last_print = -1;
 
-  for (std::size_t begin = 0; begin < total; begin += opt.batch_size) {
-    const std::size_t end = std::min(total, begin + opt.batch_size);
-    // Decode the batch on `threads` workers; remember per-utterance failures.
-    std::vector<std::vector<float>> audio(end - begin);
-    std::vector<std::string> errors(end - begin);
-    std::atomic<std::size_t> next{begin};
-    const auto td = Clock::now();
-    auto worker = [&]() {
-      for (std::size_t i; (i = next.fetch_add(1)) < end;) {
-        try {
-          audio[i - begin] = load_utterance(m, i, opt);
-        } catch (const std::exception& e) {
-          errors[i - begin] = e.what();
-        }
-      }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& th : pool) th.join();
-    report.decode_seconds += since(td);
+  auto decode_from = [&](std::size_t begin) {
+    return std::async(std::launch::async, decode_batch, std::cref(m), std::cref(opt), begin,
+                      std::min(total, begin + batch), threads);
+  };
+  std::future<DecodedBatch> ahead = decode_from(0);
+  for (std::size_t begin = 0; begin < total; begin += batch) {
+    const std::size_t end = std::min(total, begin + batch);
+    DecodedBatch decoded = ahead.get();
+    if (end < total) ahead = decode_from(end);  // the next batch decodes while this one is computed
+    report.decode_seconds += decoded.seconds;
 
     std::vector<std::vector<float>> good;
     std::vector<std::size_t> index;
-    for (std::size_t k = 0; k < audio.size(); ++k) {
-      if (!errors[k].empty()) {
+    for (std::size_t k = 0; k < decoded.audio.size(); ++k) {
+      if (!decoded.errors[k].empty()) {
         if (opt.on_error == OnError::fail)
-          throw Error(errors[k] + "\n(no cache written; use --on-error skip to leave bad files out)");
-        report.skipped.emplace_back(m.utterances[begin + k].path, errors[k]);
+          throw Error(decoded.errors[k] + "\n(no cache written; use --on-error skip to leave bad files out)");
+        report.skipped.emplace_back(m.utterances[begin + k].path, decoded.errors[k]);
         continue;
       }
-      report.audio_seconds += double(audio[k].size()) / opt.config.logmel.sample_rate;
+      report.audio_seconds += double(decoded.audio[k].size()) / opt.config.logmel.sample_rate;
       index.push_back(begin + k);
-      good.push_back(std::move(audio[k]));
+      good.push_back(std::move(decoded.audio[k]));
     }
     const auto tf = Clock::now();
     const std::vector<UtteranceFeatures> feats = frontend->extract(good);

@@ -28,10 +28,11 @@ Handle string_type(const std::string& file) {
   return t;
 }
 
-// Chunked along the first axis (about 1 MiB a chunk), shuffle + deflate: numeric features
-// compress well and stay readable by any HDF5 tool.
+// Chunked along the first axis (about 1 MiB a chunk), shuffle + deflate unless `compression` is
+// none; readable by any HDF5 tool either way.
 void write_numeric(hid_t file, const std::string& path, const std::string& name, const void* data,
-                   hid_t mem_type, hid_t file_type, std::size_t elem_size, const std::vector<hsize_t>& dims) {
+                   hid_t mem_type, hid_t file_type, std::size_t elem_size, const std::vector<hsize_t>& dims,
+                   Compression compression = Compression::deflate) {
   std::vector<hsize_t> maxdims(dims);
   maxdims[0] = H5S_UNLIMITED;
   Handle space = check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()), H5Sclose,
@@ -43,8 +44,10 @@ void write_numeric(hid_t file, const std::string& path, const std::string& name,
   for (std::size_t i = 1; i < chunk.size(); ++i) chunk[i] = std::max<hsize_t>(1, chunk[i]);
   Handle plist = check(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, path, "creating properties of /" + name);
   check(H5Pset_chunk(plist.get(), static_cast<int>(chunk.size()), chunk.data()), path, "chunking /" + name);
-  check(H5Pset_shuffle(plist.get()), path, "shuffle filter on /" + name);
-  check(H5Pset_deflate(plist.get(), 4), path, "deflate filter on /" + name);
+  if (compression == Compression::deflate) {
+    check(H5Pset_shuffle(plist.get()), path, "shuffle filter on /" + name);
+    check(H5Pset_deflate(plist.get(), 4), path, "deflate filter on /" + name);
+  }
   Handle ds = check(H5Dcreate2(file, name.c_str(), file_type, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT),
                     H5Dclose, path, "creating /" + name);
   bool empty = false;
@@ -105,8 +108,8 @@ std::vector<std::string> read_vlen_strings(hid_t space, bool attribute, hid_t ob
 }  // namespace
 
 void write_f32(hid_t file, const std::string& path, const std::string& name, const std::vector<float>& data,
-               std::vector<hsize_t> dims) {
-  write_numeric(file, path, name, data.data(), H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, sizeof(float), dims);
+               std::vector<hsize_t> dims, Compression compression) {
+  write_numeric(file, path, name, data.data(), H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, sizeof(float), dims, compression);
 }
 void write_i64(hid_t file, const std::string& path, const std::string& name, const std::vector<std::int64_t>& data) {
   write_numeric(file, path, name, data.data(), H5T_NATIVE_INT64, H5T_STD_I64LE, 8, {data.size()});

@@ -46,9 +46,10 @@ void quiet_errors();
 Handle check(hid_t id, Handle::Closer closer, const std::string& file, const std::string& what);
 void check(herr_t status, const std::string& file, const std::string& what);
 
-// Writers (chunked + shuffle + deflate for the numeric datasets).
+// Writers (chunked, shuffle + deflate for the numeric datasets unless told not to compress).
+enum class Compression { deflate, none };
 void write_f32(hid_t file, const std::string& path, const std::string& name, const std::vector<float>& data,
-               std::vector<hsize_t> dims);
+               std::vector<hsize_t> dims, Compression compression = Compression::deflate);
 void write_i64(hid_t file, const std::string& path, const std::string& name, const std::vector<std::int64_t>& data);
 void write_i32(hid_t file, const std::string& path, const std::string& name, const std::vector<std::int32_t>& data);
 void write_strings(hid_t file, const std::string& path, const std::string& name, const std::vector<std::string>& data);

@@ -1,10 +1,10 @@
 // ser bench train — training speed, memory and per-layer time on this machine.
-#include <fstream>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "ser/device.hpp"
 #include "train/bench_train.hpp"
+#include "train/run_files.hpp"
 
 namespace ser::cli {
 
@@ -18,6 +18,8 @@ void register_bench_train(CLI::App& bench) {
   cmd->add_option("--config", o->config, "run config (TOML); default: built-in cnn_attn");
   cmd->add_option("--steps", o->steps, "timed training steps")->capture_default_str();
   cmd->add_option("--batch-size", o->batch_size, "override [train] batch_size");
+  cmd->add_option("--frames", o->frames,
+                  "every utterance exactly this many frames, full mask (identical work, as torch_reference.py bench)");
   cmd->add_option("--json", *json, "also write the results as JSON");
   cmd->add_flag("--kernel-timing", o->kernel_timing,
                 "also time every op dispatch over a few more steps (CUDA events / steady_clock) and print a per-op table");
@@ -41,7 +43,7 @@ void register_bench_train(CLI::App& bench) {
         rows.push_back(train::bench_train(*o, std::cout));
       }
     }
-    if (!json->empty()) std::ofstream(*json) << rows.dump(2) << "\n";
+    if (!json->empty()) train::write_file_atomic(*json, [&](std::ostream& os) { os << rows.dump(2) << "\n"; });
   });
 }
 

@@ -3,12 +3,13 @@
 // docs/prosody.md describes every convention; the kernel follows the same steps:
 //  1. frame samples x_j = s[c - L/2 + j], j < L = W + tau_max (zero outside the signal);
 //  2. d(tau) = sum_{j<W} (x_j - x_{j+tau})^2, float, j ascending (bit-identical to the kernel:
-//     the loop runs j outer / tau inner so it vectorises over tau without reassociation);
+//     vectors run across lags, so no sum is reassociated);
 //  3. CMND d'(tau) = d(tau) tau / sum_{k=1..tau} d(k) in double (1 where the sum is 0);
 //  4. first tau >= tau_min with d' < yin_threshold, walked down to its local minimum, else the global
 //     minimum over [tau_min, tau_max] (first one on ties); parabolic refinement on d'.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "ser/error.hpp"
@@ -42,54 +43,99 @@ YinGeometry make_geometry(const LogMelConfig& lm, const ProsodyConfig& pc) {
 
 // dst[j] = s[first + j] for j < count, zero outside [0, n).
 void copy_span(const float* s, std::int64_t n, std::int64_t first, int count, float* dst) {
+  if (first >= 0 && first + count <= n) {  // every frame but those at the edges
+    std::copy_n(s + first, count, dst);
+    return;
+  }
   for (int j = 0; j < count; ++j) {
     const std::int64_t i = first + j;
     dst[j] = (i >= 0 && i < n) ? s[i] : 0.0f;
   }
 }
 
-// d: (tau_max + 1,) float; x: (L,) frame samples; xr: (L,) scratch.
+// Lags per register tile of the difference function, and the zero padding x and xr carry past L
+// so that a tile's last lanes (computed, then dropped) read inside the buffers.
+constexpr int kLagTile = 16;
+constexpr int kFramePad = kLagTile;
+
+// 16 floats: one AVX-512 register, two AVX2 ones, four SSE ones (GCC lowers the generic vector to
+// what the target has).
+typedef float LagVector __attribute__((vector_size(kLagTile * sizeof(float))));
+
+// d: (tau_max + 1,) float; x: (L + kFramePad,) frame samples, zero past L; xr: (L + kFramePad,)
+// scratch.
 // d(tau) = sum_{j<W} (x[j0 + j] - x[j0 + j + tau])^2 with j0 = (tau_max - tau) / 2, so every lag's
 // pair of windows is centred on the frame. Summed in float over j ascending, as the kernel does.
 // Vectorised over lags: with q = tau_max - tau = 2r (+1), x[j0 + j] = x[r + j] runs forward in r and
 // x[j0 + j + tau] = xr[W - 1 - j + r] (+1) runs forward in the reversed copy xr[k] = x[L - 1 - k].
+// A tile of kLagTile values of r (both parities) stays in registers for the whole j loop, so each
+// step loads three vectors and touches no accumulator memory. Every lane keeps its own j-ascending
+// sum, so the bits do not depend on the tiling or the vector width: compiled for AVX-512, AVX2 and
+// baseline x86-64, picked at load time, all give the same d (no FMA: none of these targets has it,
+// and ser_core builds with -ffp-contract=off).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void difference_function(const float* __restrict x, const YinGeometry& g, float* __restrict xr,
                          float* __restrict d) {
-  const int tmax = g.tau_max, L = g.L;
+  const int tmax = g.tau_max, L = g.L, W = g.W;
   for (int k = 0; k < L; ++k) xr[k] = x[L - 1 - k];
   const int n_even = (tmax - 1) / 2 + 1;  // r = 0 .. (tmax - 1) / 2: tau = tmax - 2r >= 1
   const int n_odd = (tmax - 2) / 2 + 1;   // r = 0 .. (tmax - 2) / 2: tau = tmax - 2r - 1 >= 1
-  float* __restrict de = d + tmax + 1;    // (n_even,) scratch after d
-  float* __restrict dd = de + n_even;     // (n_odd,)
-  std::fill(de, de + n_even + n_odd, 0.0f);
-  for (int j = 0; j < g.W; ++j) {
-    const float* __restrict a = x + j;
-    const float* __restrict be = xr + (g.W - 1 - j);
-    const float* __restrict bo = xr + (g.W - j);
-    for (int r = 0; r < n_even; ++r) {
-      const float diff = a[r] - be[r];
-      de[r] += diff * diff;
-    }
-    for (int r = 0; r < n_odd; ++r) {
-      const float diff = a[r] - bo[r];
-      dd[r] += diff * diff;
-    }
-  }
   d[0] = 0.0f;
-  for (int r = 0; r < n_even; ++r) d[tmax - 2 * r] = de[r];
-  for (int r = 0; r < n_odd; ++r) d[tmax - 2 * r - 1] = dd[r];
+  for (int r0 = 0; r0 < n_even; r0 += kLagTile) {
+    // Reads reach x[W - 1 + r0 + kLagTile - 1] and xr[W + r0 + kLagTile - 1]: inside L + kFramePad
+    // because r0 < n_even <= tau_max / 2 + 1.
+    LagVector even = {}, odd = {};
+    for (int j = 0; j < W; ++j) {
+      LagVector a, be, bo;  // unaligned loads (a function returning a vector would change the ABI)
+      std::memcpy(&a, x + j + r0, sizeof a);
+      std::memcpy(&be, xr + (W - 1 - j) + r0, sizeof be);
+      std::memcpy(&bo, xr + (W - j) + r0, sizeof bo);
+      const LagVector de = a - be, dd = a - bo;
+      even += de * de;
+      odd += dd * dd;
+    }
+    for (int q = 0; q < kLagTile && r0 + q < n_even; ++q) d[tmax - 2 * (r0 + q)] = even[q];
+    for (int q = 0; q < kLagTile && r0 + q < n_odd; ++q) d[tmax - 2 * (r0 + q) - 1] = odd[q];
+  }
 }
 
-std::size_t difference_size(const YinGeometry& g) {
-  return static_cast<std::size_t>(g.tau_max) + 1 + static_cast<std::size_t>(g.tau_max) + 1;
-}
+// The double sums below keep four interleaved partial sums, added pairwise at the end: a fixed
+// order, and four dependency chains instead of one (one running sum waits on every add).
+constexpr int kSumLanes = 4;
 
 // Sum over `count` samples starting at `first` of x^2 (double), for rms.
 double sum_squares(const float* s, std::int64_t n, std::int64_t first, int count) {
-  double acc = 0.0;
   const std::int64_t lo = std::max<std::int64_t>(first, 0), hi = std::min<std::int64_t>(first + count, n);
-  for (std::int64_t i = lo; i < hi; ++i) acc += static_cast<double>(s[i]) * s[i];
-  return acc;
+  double acc[kSumLanes] = {};
+  std::int64_t i = lo;
+  for (; i + kSumLanes <= hi; i += kSumLanes)
+    for (int k = 0; k < kSumLanes; ++k) acc[k] += static_cast<double>(s[i + k]) * s[i + k];
+  for (int k = 0; i < hi; ++i, ++k) acc[k] += static_cast<double>(s[i]) * s[i];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+// r = Σ a_j b_j, e0 = Σ a_j^2, e1 = Σ b_j^2 over j < count, in double.
+void correlation_sums(const float* a, const float* b, int count, double& r, double& e0, double& e1) {
+  double ab[kSumLanes] = {}, aa[kSumLanes] = {}, bb[kSumLanes] = {};
+  int j = 0;
+  for (; j + kSumLanes <= count; j += kSumLanes)
+    for (int k = 0; k < kSumLanes; ++k) {
+      const double x = a[j + k], y = b[j + k];
+      ab[k] += x * y;
+      aa[k] += x * x;
+      bb[k] += y * y;
+    }
+  for (int k = 0; j < count; ++j, ++k) {
+    const double x = a[j], y = b[j];
+    ab[k] += x * y;
+    aa[k] += x * x;
+    bb[k] += y * y;
+  }
+  r = (ab[0] + ab[1]) + (ab[2] + ab[3]);
+  e0 = (aa[0] + aa[1]) + (aa[2] + aa[3]);
+  e1 = (bb[0] + bb[1]) + (bb[2] + bb[3]);
 }
 
 // Sign changes between consecutive samples (x < 0 vs x >= 0; zero outside the signal).
@@ -121,11 +167,10 @@ std::int64_t prosody_frame_centre(std::int64_t t, const LogMelConfig& lm) {
 std::vector<float> yin_difference_cpu(const float* samples, std::int64_t n, std::int64_t t,
                                       const LogMelConfig& lm, const ProsodyConfig& pc) {
   const YinGeometry g = make_geometry(lm, pc);
-  std::vector<float> x(static_cast<std::size_t>(g.L)), xr(x.size());  // (L,) each
+  std::vector<float> x(static_cast<std::size_t>(g.L + kFramePad)), xr(x.size());  // (L + pad,) each
   copy_span(samples, n, prosody_frame_centre(t, lm) - g.L / 2, g.L, x.data());
-  std::vector<float> d(difference_size(g));  // (tau_max + 1,) + scratch
+  std::vector<float> d(static_cast<std::size_t>(g.tau_max) + 1);  // (tau_max + 1,)
   difference_function(x.data(), g, xr.data(), d.data());
-  d.resize(static_cast<std::size_t>(g.tau_max) + 1);
   return d;
 }
 
@@ -136,8 +181,9 @@ void prosody_measures_cpu(const float* samples, std::int64_t n, std::int64_t n_f
   const YinGeometry g = make_geometry(lm, pc);
   const double threshold = pc.yin_threshold, voicing = pc.voicing_threshold;
 
-  std::vector<float> x(static_cast<std::size_t>(g.L)), xr(x.size());  // (L,) frame samples, reversed
-  std::vector<float> d(difference_size(g));  // (tau_max + 1,) difference, then scratch
+  // (L + kFramePad,) frame samples and their reversal, zero past L.
+  std::vector<float> x(static_cast<std::size_t>(g.L + kFramePad)), xr(x.size());
+  std::vector<float> d(static_cast<std::size_t>(g.tau_max) + 1);  // (tau_max + 1,) difference
   std::vector<double> cmnd(static_cast<std::size_t>(g.tau_max) + 1);  // (tau_max + 1,) d'(tau)
 
   for (std::int64_t t = 0; t < n_frames; ++t) {
@@ -186,12 +232,7 @@ void prosody_measures_cpu(const float* samples, std::int64_t n, std::int64_t n_f
       row[kMeasureCmnd] = static_cast<float>(cmnd[best]);
       double r = 0.0, e0 = 0.0, e1 = 0.0;
       const int j0 = (g.tau_max - best) / 2;  // the lag's centred windows, as in d(tau)
-      for (int j = j0; j < j0 + g.W; ++j) {
-        const double a = x[j], b = x[j + best];
-        r += a * b;
-        e0 += a * a;
-        e1 += b * b;
-      }
+      correlation_sums(x.data() + j0, x.data() + j0 + best, g.W, r, e0, e1);
       const double den = std::sqrt(e0 * e1);
       row[kMeasurePeriodicity] = den > 0.0 ? static_cast<float>(std::clamp(r / den, -1.0, 1.0)) : 0.0f;
     }

@@ -2,7 +2,7 @@
 // oracle of kernels/batchnorm.cu.
 //
 // Statistics: per channel, a two-pass mean / biased variance in double over the valid elements (h <
-// lengths[n]) only. The saved mean and invstd are rounded to T, and normalisation and backward use
+// lengths[n]) only, each plane's part summed with eight interleaved partial sums (fixed order). The saved mean and invstd are rounded to T, and normalisation and backward use
 // those rounded values, exactly as the GPU does, so both sides normalise with the same numbers.
 // running_var takes the unbiased variance count / (count - 1) * var; with a single valid element
 // (count 1) it is undefined and running_var is left alone (PyTorch refuses such a batch). A channel
@@ -18,6 +18,67 @@
 #include "ser/nn/batchnorm.hpp"
 
 namespace ser::nn {
+
+namespace {
+
+// Sums in double over n contiguous elements with eight interleaved partial sums, added pairwise at
+// the end: a fixed order (deterministic), and eight independent dependency chains instead of one
+// (a single running double sum is bound by the latency of one add per element).
+constexpr int kLanes = 8;
+
+inline double combine(const double (&acc)[kLanes]) {
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+// Σ x[i].
+template <typename T>
+double sum_of(const T* x, std::int64_t n) {
+  double acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) acc[k] += static_cast<double>(x[i + k]);
+  for (int k = 0; i < n; ++i, ++k) acc[k] += static_cast<double>(x[i]);
+  return combine(acc);
+}
+
+// Σ (x[i] - mu)^2.
+template <typename T>
+double sum_sq_dev(const T* x, std::int64_t n, double mu) {
+  double acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) {
+      const double d = static_cast<double>(x[i + k]) - mu;
+      acc[k] += d * d;
+    }
+  for (int k = 0; i < n; ++i, ++k) {
+    const double d = static_cast<double>(x[i]) - mu;
+    acc[k] += d * d;
+  }
+  return combine(acc);
+}
+
+// Adds Σ dy[i] to sdy and Σ dy[i] x̂[i] to sdyx, x̂ = (x - m) * is in T.
+template <typename T>
+void add_grad_sums(const T* x, const T* dy, std::int64_t n, T m, T is, double& sdy, double& sdyx) {
+  double a[kLanes] = {}, b[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) {
+      const T xh = (x[i + k] - m) * is;
+      a[k] += static_cast<double>(dy[i + k]);
+      b[k] += static_cast<double>(dy[i + k]) * static_cast<double>(xh);
+    }
+  for (int k = 0; i < n; ++i, ++k) {
+    const T xh = (x[i] - m) * is;
+    a[k] += static_cast<double>(dy[i]);
+    b[k] += static_cast<double>(dy[i]) * static_cast<double>(xh);
+  }
+  sdy += combine(a);
+  sdyx += combine(b);
+}
+
+}  // namespace
 
 template <typename T>
 void batchnorm_forward_train_cpu(const BatchNormShape& s, const T* x, const int* lengths, const T* gamma,
@@ -38,17 +99,14 @@ void batchnorm_forward_train_cpu(const BatchNormShape& s, const T* x, const int*
     for (int n = 0; n < s.n; ++n) {
       const T* xp = x + plane(n);  // (H, W)
       const std::int64_t valid = static_cast<std::int64_t>(batchnorm_valid_len(s, lengths, n)) * s.w;
-      for (std::int64_t i = 0; i < valid; ++i) sum += static_cast<double>(xp[i]);
+      sum += sum_of(xp, valid);
     }
     const double mu = sum / static_cast<double>(count);
     double m2 = 0;
     for (int n = 0; n < s.n; ++n) {
       const T* xp = x + plane(n);
       const std::int64_t valid = static_cast<std::int64_t>(batchnorm_valid_len(s, lengths, n)) * s.w;
-      for (std::int64_t i = 0; i < valid; ++i) {
-        const double d = static_cast<double>(xp[i]) - mu;
-        m2 += d * d;
-      }
+      m2 += sum_sq_dev(xp, valid, mu);
     }
     const double var = m2 / static_cast<double>(count);
     const T m = static_cast<T>(mu);
@@ -108,11 +166,7 @@ void batchnorm_backward_cpu(const BatchNormShape& s, const T* x, const T* dy, co
       const T* xp = x + plane(n);
       const T* gp = dy + plane(n);
       const std::int64_t valid = static_cast<std::int64_t>(batchnorm_valid_len(s, lengths, n)) * s.w;
-      for (std::int64_t i = 0; i < valid; ++i) {
-        const T xh = (xp[i] - m) * is;
-        sdy += static_cast<double>(gp[i]);
-        sdyx += static_cast<double>(gp[i]) * static_cast<double>(xh);
-      }
+      add_grad_sums(xp, gp, valid, m, is, sdy, sdyx);
     }
     dgamma[c] += static_cast<T>(sdyx);
     dbeta[c] += static_cast<T>(sdy);

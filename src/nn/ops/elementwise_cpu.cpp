@@ -19,8 +19,12 @@ void relu_forward_cpu(std::int64_t count, const T* x, T* y) {
 
 template <typename T>
 void relu_backward_cpu(std::int64_t count, const T* y, const T* dy, T* dx) {
-  // A select, not dy * (y > 0): a NaN or Inf gradient where the unit is off stays out.
-  for (std::int64_t i = 0; i < count; ++i) dx[i] = y[i] > T(0) ? dy[i] : T(0);
+  // A select, not dy * (y > 0): a NaN or Inf gradient where the unit is off stays out. dy is read
+  // unconditionally so that the select compiles to a vector blend, not a branch on random signs.
+  for (std::int64_t i = 0; i < count; ++i) {
+    const T g = dy[i];
+    dx[i] = y[i] > T(0) ? g : T(0);
+  }
 }
 
 namespace {
@@ -31,15 +35,23 @@ void check_dropout_p(float p) {
 
 // Keep element i with scale s = 1 / (1 - p), else 0. s is a float computed as 1.0f / (1.0f - p) for
 // both T, exactly as the GPU computes it; at p = 1 nothing is kept and s is never used.
+// The counter RNG is four 64-bit multiplies per element: only AVX-512 (x86-64-v4) has them as vector
+// instructions, so that path is compiled beside the baseline and picked at load time (integer
+// arithmetic: the same mask on both).
 template <typename T>
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "default")))
+#endif
 void dropout_apply(std::int64_t count, float p, std::uint64_t seed, const T* in, T* out) {
   if (p == 0.0f) {
     if (in != out) std::copy(in, in + count, out);
     return;
   }
   const T s = static_cast<T>(1.0f / (1.0f - p));
-  for (std::int64_t i = 0; i < count; ++i)
-    out[i] = uniform01(seed, static_cast<std::uint64_t>(i)) >= p ? in[i] * s : T(0);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const T kept = in[i] * s;  // computed for every element: a select, not a branch
+    out[i] = uniform01(seed, static_cast<std::uint64_t>(i)) >= p ? kept : T(0);
+  }
 }
 
 }  // namespace

@@ -8,11 +8,77 @@
 // bit for bit.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "nn/ops/maxpool2d_shape.hpp"
 #include "ser/nn/pool.hpp"
 
 namespace ser::nn {
+
+namespace {
+
+// The general loop's rule for one window element: strictly greater wins, the first NaN wins over
+// numbers.
+template <typename T>
+inline void consider(T v, std::int32_t idx, T& best, std::int32_t& best_i) {
+  const bool take = (v > best) | ((v != v) & (best == best));
+  best = take ? v : best;
+  best_i = take ? idx : best_i;
+}
+
+// SSE-width vectors (GCC vector extensions): every x86-64 CPU has them, and the even / odd picks
+// below are single shufps instructions.
+typedef float Float4 __attribute__((vector_size(16)));
+typedef std::int32_t Int4 __attribute__((vector_size(16)));
+
+// Four outputs ow..ow+3 of a float 2x2 window row: the rule above with vector compares and
+// blends. r0, r1: rows h0, h0 + 1 from column 2 ow.
+inline void pool4_2x2(const float* r0, const float* r1, std::int32_t i0, std::int32_t w, float* y,
+                      std::int32_t* a) {
+  Float4 p0, q0, p1, q1;  // 8 consecutive floats of each row
+  std::memcpy(&p0, r0, sizeof p0);
+  std::memcpy(&q0, r0 + 4, sizeof q0);
+  std::memcpy(&p1, r1, sizeof p1);
+  std::memcpy(&q1, r1 + 4, sizeof q1);
+  const Int4 even = {0, 2, 4, 6}, odd = even + 1;
+  const Float4 v[4] = {__builtin_shuffle(p0, q0, even), __builtin_shuffle(p0, q0, odd),
+                       __builtin_shuffle(p1, q1, even), __builtin_shuffle(p1, q1, odd)};
+  const Int4 first = i0 + even;  // flat index of each window's top-left element
+  const Int4 at[4] = {first, first + 1, first + w, first + w + 1};
+  Float4 best = v[0];
+  Int4 best_i = at[0];
+  for (int k = 1; k < 4; ++k) {
+    const Int4 take = (v[k] > best) | ((v[k] != v[k]) & (best == best));
+    best = take ? v[k] : best;
+    best_i = take ? at[k] : best_i;
+  }
+  std::memcpy(y, &best, sizeof best);
+  std::memcpy(a, &best_i, sizeof best_i);
+}
+
+// One output row of a 2x2 window with stride 2 along W (row-major window order).
+template <typename T>
+void pool_row_2x2(const T* xp, int w, int h0, int wo, T* yr, std::int32_t* ar) {
+  const T* r0 = xp + static_cast<std::int64_t>(h0) * w;  // rows h0 and h0 + 1 of the (H, W) plane
+  const T* r1 = r0 + w;
+  const std::int32_t base = h0 * w;
+  int ow = 0;
+  if constexpr (std::is_same_v<T, float>)
+    for (; ow + 4 <= wo; ow += 4) pool4_2x2(r0 + 2 * ow, r1 + 2 * ow, base + 2 * ow, w, yr + ow, ar + ow);
+  for (; ow < wo; ++ow) {
+    const std::int32_t i = base + 2 * ow;
+    T best = r0[2 * ow];
+    std::int32_t best_i = i;
+    consider(r0[2 * ow + 1], i + 1, best, best_i);
+    consider(r1[2 * ow], i + w, best, best_i);
+    consider(r1[2 * ow + 1], i + w + 1, best, best_i);
+    yr[ow] = best;
+    ar[ow] = best_i;
+  }
+}
+
+}  // namespace
 
 template <typename T>
 void maxpool2d_forward_cpu(const Pool2dShape& s, const T* x, const int* lengths_in, T* y,
@@ -37,6 +103,10 @@ void maxpool2d_forward_cpu(const Pool2dShape& s, const T* x, const int* lengths_
           continue;
         }
         const int h0 = oh * s.sh;
+        if (s.kh == 2 && s.kw == 2 && s.sw == 2) {  // the models' pool, vectorised
+          pool_row_2x2(xp, s.w, h0, wo, yr, ar);
+          continue;
+        }
         for (int ow = 0; ow < wo; ++ow) {
           const int w0 = ow * s.sw;
           std::int32_t best_i = h0 * s.w + w0;
@@ -44,11 +114,7 @@ void maxpool2d_forward_cpu(const Pool2dShape& s, const T* x, const int* lengths_
           for (int i = 0; i < s.kh; ++i)
             for (int j = 0; j < s.kw; ++j) {
               const std::int32_t idx = (h0 + i) * s.w + (w0 + j);
-              const T v = xp[idx];
-              if (v > best || (v != v && best == best)) {
-                best = v;
-                best_i = idx;
-              }
+              consider(xp[idx], idx, best, best_i);  // selects: a branch mispredicts on random data
             }
           yr[ow] = best;
           ar[ow] = best_i;
