@@ -150,7 +150,7 @@ TEST(ExperimentMarkdown, ComparisonRowsCarryTheNumbers) {
   const std::string md = results_markdown(prepared(raw));
   for (const std::string name : {"cnn_attn", "svm"}) {
     const std::vector<std::string> cells = markdown_row(md, name);
-    ASSERT_EQ(cells.size(), 10u) << name << "\n" << md;
+    ASSERT_EQ(cells.size(), 11u) << name << "\n" << md;
     std::vector<double> acc, ua;
     for (const json& f : raw["models"][name]["folds"]) {
       acc.push_back(f["accuracy"].get<double>());
@@ -159,8 +159,9 @@ TEST(ExperimentMarkdown, ComparisonRowsCarryTheNumbers) {
     EXPECT_EQ(cells[1], name == "svm" ? "classic" : "hybrid");
     EXPECT_EQ(cells[2], pm_text(acc));
     EXPECT_EQ(cells[3], pm_text(ua));
-    EXPECT_EQ(cells[7], name == "svm" ? "\u2014" : "123,456");
-    EXPECT_EQ(cells[8], "11.5 s");  // train_seconds 10 + fold over folds 0..3
+    EXPECT_EQ(cells[7], "\u2014");  // pooled UA: these runs kept no per-utterance predictions
+    EXPECT_EQ(cells[8], name == "svm" ? "\u2014" : "123,456");
+    EXPECT_EQ(cells[9], "11.5 s");  // train_seconds 10 + fold over folds 0..3
   }
   // Rows in model_order, not key order.
   EXPECT_LT(md.find("| cnn_attn |"), md.find("| cnn |"));
@@ -267,7 +268,7 @@ TEST(ExperimentReport, MinimalResultsRenderWithoutOptionalParts) {
   EXPECT_NE(html.find("\u00b1 0.0"), std::string::npos);  // std of one run
   const std::string md = results_markdown(raw);
   const std::vector<std::string> pending = markdown_row(md, "pending");
-  ASSERT_EQ(pending.size(), 10u);
+  ASSERT_EQ(pending.size(), 11u);
   EXPECT_EQ(pending[3], "\u2014");
   EXPECT_EQ(md.find("nan"), std::string::npos);
   // A malformed attention example is reported, not fatal.

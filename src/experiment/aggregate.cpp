@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "experiment/format.hpp"
+#include "experiment/prediction_tests.hpp"
 #include "experiment/stats.hpp"
 #include "ser/error.hpp"
 
@@ -39,6 +42,32 @@ std::vector<double> present_values(const json& folds, const char* key) {
   for (const json& f : folds)
     if (f.contains(key) && f[key].is_number() && std::isfinite(f[key].get<double>())) v.push_back(f[key].get<double>());
   return v;
+}
+
+// Every run's per-utterance predictions, keyed by (seed, fold, path). Empty when a run has none
+// (results written before runs kept them).
+using UtteranceKey = std::tuple<long long, long long, std::string>;
+struct UtterancePrediction {
+  int truth = 0, predicted = 0;
+};
+std::map<UtteranceKey, UtterancePrediction> predictions_of(const json& folds, const std::string& model) {
+  std::map<UtteranceKey, UtterancePrediction> out;
+  for (const json& f : folds) {
+    if (!f.contains("predictions") || !f.contains("seed") || !f.contains("fold")) return {};
+    const json& p = f["predictions"];
+    const std::string where = cat("results: model \"", model, "\", ", run_name(f), ": predictions ");
+    if (!p.contains("paths") || !p.contains("truth") || !p.contains("predicted") || !p["paths"].is_array() ||
+        p["truth"].size() != p["paths"].size() || p["predicted"].size() != p["paths"].size())
+      throw Error(cat(where, "need \"paths\", \"truth\" and \"predicted\" of equal length"));
+    for (std::size_t i = 0; i < p["paths"].size(); ++i) {
+      if (!p["paths"][i].is_string() || !p["truth"][i].is_number_integer() || !p["predicted"][i].is_number_integer())
+        throw Error(cat(where, "entry ", std::to_string(i), " is not (path, class, class)"));
+      const UtteranceKey key{f["seed"].get<long long>(), f["fold"].get<long long>(), p["paths"][i].get<std::string>()};
+      if (!out.emplace(key, UtterancePrediction{p["truth"][i].get<int>(), p["predicted"][i].get<int>()}).second)
+        throw Error(cat(where, "name ", p["paths"][i].get<std::string>(), " twice"));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -119,6 +148,20 @@ void aggregate_model(json& model, const std::string& name) {
   model["train_seconds_total"] = train_s.empty() ? json(nullptr) : json(total);
   model["inference_utterances_per_second"] = speed.empty() ? json(nullptr) : json(mean_std(speed).mean);
   model["runs"] = folds.size();
+
+  // UA over every test utterance of every run at once (each seed contributes each utterance once).
+  const auto preds = predictions_of(folds, name);
+  if (preds.empty()) {
+    model["pooled_ua"] = nullptr;
+  } else {
+    std::vector<int> truth, predicted;
+    for (const auto& [key, p] : preds) {
+      truth.push_back(p.truth);
+      predicted.push_back(p.predicted);
+    }
+    model["pooled_ua"] = pooled_ua(truth, predicted, static_cast<int>(k));
+    model["pooled_utterances"] = truth.size();
+  }
 }
 
 json with_aggregates(const json& results) {
@@ -159,6 +202,37 @@ std::string best_model_by_ua(const json& results) {
   }
   return best;
 }
+
+namespace {
+
+// The approximate randomisation test and paired bootstrap of pooled UA between `name` and the
+// baseline over the utterances both predicted in the same (seed, fold); a reason instead when the
+// runs kept no predictions or do not cover the same utterances.
+json per_utterance_test(const json& models, const std::string& name, const std::string& baseline) {
+  const auto a = predictions_of(models.at(name).at("folds"), name);
+  const auto b = predictions_of(models.at(baseline).at("folds"), baseline);
+  if (a.empty() || b.empty()) return {{"reason", "runs without per-utterance predictions"}};
+  if (a.size() != b.size()) return {{"reason", "the two models' runs predicted different utterances"}};
+  std::vector<int> truth, pa, pb;
+  for (const auto& [key, p] : a) {
+    const auto it = b.find(key);
+    if (it == b.end()) return {{"reason", "the two models' runs predicted different utterances"}};
+    if (it->second.truth != p.truth)
+      throw Error(cat("results: \"", name, "\" and \"", baseline, "\" disagree on the class of ", std::get<2>(key)));
+    truth.push_back(p.truth);
+    pa.push_back(p.predicted);
+    pb.push_back(it->second.predicted);
+  }
+  int k = 0;
+  for (std::size_t i = 0; i < truth.size(); ++i) k = std::max({k, truth[i] + 1, pa[i] + 1, pb[i] + 1});
+  const PairedPredictionTest t = paired_prediction_test(truth, pa, pb, k);
+  if (!t.valid) return {{"reason", t.reason}};
+  return {{"metric", "pooled_ua"}, {"utterances", t.n}, {"discordant", t.discordant}, {"difference", t.difference},
+          {"p_value", t.p_value}, {"method", t.method}, {"permutations", t.permutations},
+          {"bootstrap_resamples", t.bootstrap_resamples}, {"ci95", {t.ci_low, t.ci_high}}};
+}
+
+}  // namespace
 
 void add_significance(json& results, const std::string& baseline, const std::string& metric) {
   const json& models = results.at("models");
@@ -215,7 +289,8 @@ void add_significance(json& results, const std::string& baseline, const std::str
     if (!t.valid) tj["reason"] = t.reason;
     out.push_back({{"model", name}, {"baseline", baseline}, {"metric", metric},
                    {"pairs", static_cast<int>(a.size())}, {"mean_difference", mean_std(diff).mean},
-                   {"wins", wins}, {"losses", losses}, {"ties", ties}, {"wilcoxon", wj}, {"paired_t", tj}});
+                   {"wins", wins}, {"losses", losses}, {"ties", ties}, {"wilcoxon", wj}, {"paired_t", tj},
+                   {"per_utterance", per_utterance_test(models, name, baseline)}});
   }
   results["significance"] = out;
 }

@@ -15,7 +15,9 @@ inline constexpr const char* kRunMetrics[] = {"accuracy", "ua", "macro_precision
 // Fills the aggregate fields of one model from its "folds": <metric>_mean/_std for kRunMetrics,
 // per_class_recall_mean/_std (over the runs where the class is present; null where it never is),
 // confusion (counts summed over all runs) and confusion_normalized (rows sum to 1; an empty row stays
-// 0), train_seconds_mean/_total, inference_utterances_per_second (mean), runs. Throws ser::Error
+// 0), train_seconds_mean/_total, inference_utterances_per_second (mean), runs, and pooled_ua (UA over
+// every test utterance of every run at once, from the runs' "predictions"; null when a run has
+// none) with pooled_utterances. Throws ser::Error
 // naming the run when a fold lacks a metric or the class counts disagree.
 // `name` (the model's key in results["models"]) only appears in error messages.
 void aggregate_model(nlohmann::json& model, const std::string& name = "?");
@@ -32,7 +34,9 @@ ModelList models_in_order(const nlohmann::json& results);
 std::string best_model_by_ua(const nlohmann::json& results);
 
 // Writes results["significance"]: for every model other than `baseline`, in display order, the
-// paired comparison on `metric` over runs matched by (seed, fold). Throws ser::Error when the
+// paired comparison on `metric` over runs matched by (seed, fold) (Wilcoxon, paired t), and
+// "per_utterance": the approximate randomisation test and paired bootstrap interval of pooled UA
+// over utterances matched by (seed, fold, path) (experiment/prediction_tests.hpp), or a reason. Throws ser::Error when the
 // baseline is not a model, or when one of the two models lacks a (seed, fold) the other has.
 void add_significance(nlohmann::json& results, const std::string& baseline, const std::string& metric = "ua");
 

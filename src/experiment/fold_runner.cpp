@@ -69,6 +69,15 @@ nlohmann::json example_entry(const std::string& model, const FeatureCache& c, co
           {"logmel", std::move(logmel)}, {"attention", std::move(attention)}};
 }
 
+// Every test utterance's path, true and predicted class, in evaluation order: what the pooled UA
+// and the per-utterance paired tests of aggregate.cpp read.
+nlohmann::json fold_predictions(const FeatureCache& cache, const std::vector<int>& utterances,
+                                const std::vector<int>& truth, const std::vector<int>& predicted) {
+  nlohmann::json paths = nlohmann::json::array();
+  for (int u : utterances) paths.push_back(cache.paths[static_cast<std::size_t>(u)]);
+  return {{"paths", paths}, {"truth", truth}, {"predicted", predicted}};
+}
+
 nlohmann::json fold_header(const FoldRun& r) {
   return {{"fold", r.fold.index}, {"seed", r.seed}, {"test_speakers", r.fold.test},
           {"validation_speakers", r.fold.validation}};
@@ -141,6 +150,7 @@ nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, cons
   const TrainSummary s = run_training(o, cache, log);
   nlohmann::json f = fold_header(r);
   f.update(fold_metrics(s.test_truth, s.test_predicted, static_cast<int>(cache.class_names.size())));
+  f["predictions"] = fold_predictions(cache, s.test_utterances, s.test_truth, s.test_predicted);
   f["train_seconds"] = s.seconds;
   f["inference_utterances_per_second"] = s.test_utterances.size() / std::max(s.test_seconds, 1e-9);
   f["best_epoch"] = s.best_epoch;
@@ -167,6 +177,7 @@ nlohmann::json run_classic_fold(const FoldRun& r, const FeatureCache& cache, con
   for (int u : test) truth.push_back(labels[static_cast<std::size_t>(u)]);
   nlohmann::json f = fold_header(r);
   f.update(fold_metrics(truth, c.predicted, k));
+  f["predictions"] = fold_predictions(cache, test, truth, c.predicted);
   f["train_seconds"] = std::max(wall - c.predict_seconds, 0.0);  // the grid search on validation and the final fit
   f["inference_utterances_per_second"] = test.size() / std::max(c.predict_seconds, 1e-9);
   f["chosen"] = c.chosen;

@@ -126,6 +126,16 @@ std::string protocol_text(const json& results) {
   return s;
 }
 
+std::array<std::string, 3> per_utterance_texts(const json& pu) {
+  if (!pu.is_object() || !pu.value("p_value", json(nullptr)).is_number())
+    return {kMissing, kMissing, pu.is_object() ? text_field(pu, "reason", kMissing) : kMissing};
+  const json ci = pu.value("ci95", json::array());
+  const bool has_ci = ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number();
+  return {points_text(pu["difference"].get<double>()),
+          has_ci ? cat("[", points_text(ci[0].get<double>()), ", ", points_text(ci[1].get<double>()), "]") : kMissing,
+          p_value_text(pu["p_value"])};
+}
+
 std::string significance_sentence(const json& e) {
   const std::string metric = text_field(e, "metric", "ua");
   std::string s = cat(text_field(e, "model", "?"), " vs ", text_field(e, "baseline", "?"), ": ", metric_label(metric), " ",
@@ -151,6 +161,14 @@ std::string significance_sentence(const json& e) {
     s.append(", df = ").append(text_field(t, "df", "?")).append(")");
   } else {
     s.append(", paired t not computed (").append(text_field(t, "reason", "no result")).append(")");
+  }
+  const json pu = e.value("per_utterance", json(nullptr));
+  if (pu.is_object() && pu.value("p_value", json(nullptr)).is_number()) {
+    const auto cells = per_utterance_texts(pu);
+    s.append("; pooled UA ").append(cells[0]).append(" points, 95 % CI ").append(cells[1]);
+    s.append(", per-utterance ").append(p_clause(pu["p_value"])).append(" (approximate randomisation, ");
+    s.append(text_field(pu, "method")).append(", ").append(text_field(pu, "discordant", "?")).append(" of ");
+    s.append(text_field(pu, "utterances", "?")).append(" utterances discordant)");
   }
   const int wins = e.value("wins", 0), losses = e.value("losses", 0), ties = e.value("ties", 0);
   s.append("; ").append(std::to_string(wins)).append(wins == 1 ? " win, " : " wins, ");

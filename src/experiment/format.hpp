@@ -2,6 +2,7 @@
 // report prints them (NaN-free: anything missing or non-finite prints as an em dash), escaping,
 // and the sentences that describe the protocol and a significance test.
 #pragma once
+#include <array>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -41,6 +42,9 @@ std::string protocol_text(const nlohmann::json& results);
 // "cnn_attn vs cnn: UA +3.0 points, Wilcoxon p = 0.04 (exact, n = 10), paired t p = 0.05 (t = 2.30,
 // df = 9); 7 wins, 2 losses, 1 tie." — one entry of results["significance"].
 std::string significance_sentence(const nlohmann::json& entry);
+// The three cells of a significance entry's "per_utterance" test: the pooled UA difference in
+// points, its 95 % interval "[-1.2, +4.0]", and p (the reason instead when there is no test).
+std::array<std::string, 3> per_utterance_texts(const nlohmann::json& per_utterance);
 
 // " (N of M runs reused from an earlier invocation)" when results["runs_reused"] > 0, else "": the
 // wall time then covers only this invocation.

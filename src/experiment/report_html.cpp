@@ -97,8 +97,8 @@ void comparison(std::ostringstream& h, const ModelList& models) {
       if (finite_number(field(m, cat(metric, "_mean").c_str())))
         best[metric] = std::max(best.count(metric) ? best[metric] : -1.0, field(m, cat(metric, "_mean").c_str()).get<double>());
   h << "<table class=\"comparison\">\n<thead><tr><th class=\"name\">Model</th><th class=\"name\">Approach</th><th>Accuracy %</th>"
-       "<th>UA %</th><th>Macro P %</th><th>Macro R %</th><th>Macro F1 %</th><th>Parameters</th><th>Train time / run</th>"
-       "<th>Inference utt/s</th><th>Runs</th></tr></thead>\n<tbody>\n";
+       "<th>UA %</th><th>Macro P %</th><th>Macro R %</th><th>Macro F1 %</th><th>Pooled UA %</th><th>Parameters</th>"
+       "<th>Train time / run</th><th>Inference utt/s</th><th>Runs</th></tr></thead>\n<tbody>\n";
   for (const auto& [name, m] : models) {
     h << "<tr><td class=\"name\"><b>" << esc(name) << "</b>";
     if (!text_field(m, "description").empty()) h << "<span class=\"desc\">" << esc(text_field(m, "description")) << "</span>";
@@ -111,11 +111,13 @@ void comparison(std::ostringstream& h, const ModelList& models) {
       if (finite_number(mean) && finite_number(sd)) h << " <span class=\"pm\">\u00b1 " << percent(sd) << "</span>";
       h << "</td>";
     }
+    h << "<td>" << percent(field(m, "pooled_ua")) << "</td>";
     h << "<td>" << grouped_count(field(m, "parameters")) << "</td><td>" << esc(duration_text(field(m, "train_seconds_mean"))) << "</td><td>"
       << grouped_count(field(m, "inference_utterances_per_second")) << "</td><td>" << text_field(m, "runs", kMissing) << "</td></tr>\n";
   }
   h << "</tbody>\n</table>\n<p class=\"note\">Mean \u00b1 sample standard deviation over runs (folds \u00d7 seeds); bold: the highest mean "
-       "in the column. UA: unweighted average recall, the mean of the per-class recalls. Train time: mean wall time of one run "
+       "in the column. UA: unweighted average recall, the mean of the per-class recalls; pooled UA: UA over every test "
+       "utterance of every run at once. Train time: mean wall time of one run "
        "(training and validation); inference: test utterances per second.</p>\n</section>\n";
 }
 
@@ -294,10 +296,12 @@ void significance(std::ostringstream& h, const json& r) {
   h << "<p class=\"note\">Every model against the baseline <b>" << esc(text_field(sig[0], "baseline", "?")) << "</b> on "
     << esc(metric_label(metric)) << ", runs paired by (seed, fold). Wilcoxon signed-rank test, two-sided; zero differences are dropped "
        "(Wilcoxon's convention); exact p-value for up to 25 non-zero differences without tied ranks, otherwise the normal "
-       "approximation with tie and continuity correction. Paired t-test, two-sided.</p>\n";
+       "approximation with tie and continuity correction. Paired t-test, two-sided. Per utterance: pooled UA difference, "
+       "approximate randomisation test (each utterance's two predictions swapped at random; exact over every swap pattern "
+       "for up to 20 discordant utterances), two-sided, and its 95 % paired bootstrap interval.</p>\n";
   h << "<table>\n<thead><tr><th class=\"name\">Model</th><th class=\"name\">Baseline</th><th>Pairs</th><th>\u0394 " << esc(metric_label(metric))
     << " (points)</th><th>Wins / losses / ties</th><th>Wilcoxon W</th><th>Wilcoxon p</th><th class=\"name\">Method</th><th>t</th>"
-       "<th>df</th><th>t-test p</th></tr></thead>\n<tbody>\n";
+       "<th>df</th><th>t-test p</th><th>\u0394 pooled UA (points)</th><th>95 % CI</th><th>Per-utterance p</th></tr></thead>\n<tbody>\n";
   for (const json& e : sig) {
     const json& w = field(e, "wilcoxon");
     const json& t = field(e, "paired_t");
@@ -309,7 +313,9 @@ void significance(std::ostringstream& h, const json& r) {
       << (w_ok ? fixed(field(w, "statistic"), 1) : kMissing) << "</td><td>" << esc(p_value_text(field(w, "p_value")))
       << "</td><td class=\"name\">" << esc(w_ok ? text_field(w, "method", kMissing) : text_field(w, "reason", kMissing)) << "</td><td>"
       << (t_ok ? fixed(field(t, "statistic"), 2) : kMissing) << "</td><td>" << (t_ok ? esc(text_field(t, "df", kMissing)) : kMissing)
-      << "</td><td>" << esc(t_ok ? p_value_text(field(t, "p_value")) : text_field(t, "reason", kMissing)) << "</td></tr>\n";
+      << "</td><td>" << esc(t_ok ? p_value_text(field(t, "p_value")) : text_field(t, "reason", kMissing)) << "</td>";
+    for (const std::string& cell : per_utterance_texts(field(e, "per_utterance"))) h << "<td>" << esc(cell) << "</td>";
+    h << "</tr>\n";
   }
   h << "</tbody>\n</table>\n<ul class=\"sentences\">\n";
   for (const json& e : sig) h << "<li>" << esc(significance_sentence(e)) << "</li>\n";

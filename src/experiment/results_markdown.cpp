@@ -47,14 +47,15 @@ void header(std::ostringstream& md, const json& r) {
 
 void comparison_table(std::ostringstream& md, const ModelList& models) {
   md << "## Comparison\n\n";
-  md << "| Model | Approach | Accuracy % | UA % | Macro P % | Macro R % | Macro F1 % | Parameters | Train time / run | Inference utt/s |\n";
-  md << "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+  md << "| Model | Approach | Accuracy % | UA % | Macro P % | Macro R % | Macro F1 % | Pooled UA % | Parameters | Train time / run | Inference utt/s |\n";
+  md << "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
   int runs = -1;
   bool same_runs = true;
   for (const auto& [name, m] : models) {
     md << "| " << markdown_cell(name) << " | " << markdown_cell(text_field(m, "approach", kMissing));
     for (const char* metric : kRunMetrics)
       md << " | " << percent_pm(field(m, cat(metric, "_mean").c_str()), field(m, cat(metric, "_std").c_str()));
+    md << " | " << percent(field(m, "pooled_ua"));
     md << " | " << grouped_count(field(m, "parameters")) << " | " << duration_text(field(m, "train_seconds_mean")) << " | "
        << grouped_count(field(m, "inference_utterances_per_second")) << " |\n";
     const int n = field(m, "runs").is_number() ? field(m, "runs").get<int>() : 0;
@@ -65,6 +66,7 @@ void comparison_table(std::ostringstream& md, const ModelList& models) {
   if (same_runs && runs >= 0) md << "the " << runs << (runs == 1 ? " run" : " runs");
   else md << "each model's runs";
   md << " (folds \u00d7 seeds). UA: unweighted average recall (mean of the per-class recalls). "
+        "Pooled UA: UA over every test utterance of every run at once. "
         "Train time: mean wall time of one run; inference: test utterances per second.\n\n";
   bool any_description = false;
   for (const auto& [name, m] : models) any_description |= !text_field(m, "description").empty();
@@ -107,9 +109,12 @@ void significance_section(std::ostringstream& md, const json& r) {
   md << "## Significance against " << markdown_cell(text_field(sig[0], "baseline", "?")) << " (" << metric_label(metric) << ")\n\n";
   md << "Pairs matched by (seed, fold). Wilcoxon signed-rank, two-sided, zero differences dropped (Wilcoxon's convention); "
         "exact p-value for up to 25 non-zero differences without tied ranks, otherwise the normal approximation with tie "
-        "and continuity correction. Paired t-test, two-sided.\n\n";
-  md << "| Model | Baseline | Pairs | \u0394 " << metric_label(metric) << " (points) | Wins / losses / ties | Wilcoxon W | Wilcoxon p | Method | t | df | t-test p |\n";
-  md << "|:--|:--|--:|--:|--:|--:|--:|:--|--:|--:|--:|\n";
+        "and continuity correction. Paired t-test, two-sided. Per utterance: pooled UA difference, approximate randomisation "
+        "test (each utterance's two predictions swapped at random; exact over every swap pattern for up to 20 discordant "
+        "utterances), two-sided, and its 95 % paired bootstrap interval.\n\n";
+  md << "| Model | Baseline | Pairs | \u0394 " << metric_label(metric) << " (points) | Wins / losses / ties | Wilcoxon W | Wilcoxon p | Method | t | df | t-test p "
+        "| \u0394 pooled UA (points) | 95 % CI | Per-utterance p |\n";
+  md << "|:--|:--|--:|--:|--:|--:|--:|:--|--:|--:|--:|--:|--:|--:|\n";
   for (const json& e : sig) {
     const json& w = field(e, "wilcoxon");
     const json& t = field(e, "paired_t");
@@ -119,7 +124,9 @@ void significance_section(std::ostringstream& md, const json& r) {
        << text_field(e, "wins", "0") << " / " << text_field(e, "losses", "0") << " / " << text_field(e, "ties", "0") << " | "
        << (field(w, "p_value").is_number() ? fixed(field(w, "statistic"), 1) : kMissing) << " | " << p_value_text(field(w, "p_value")) << " | "
        << text_field(w, "method", kMissing) << " | " << fixed(field(t, "statistic"), 2) << " | "
-       << (field(t, "p_value").is_number() ? text_field(t, "df", kMissing) : kMissing) << " | " << p_value_text(field(t, "p_value")) << " |\n";
+       << (field(t, "p_value").is_number() ? text_field(t, "df", kMissing) : kMissing) << " | " << p_value_text(field(t, "p_value"));
+    for (const std::string& cell : per_utterance_texts(field(e, "per_utterance"))) md << " | " << markdown_cell(cell);
+    md << " |\n";
   }
   md << "\n";
   for (const json& e : sig) md << "- " << markdown_cell(significance_sentence(e)) << "\n";
