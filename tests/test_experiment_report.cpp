@@ -56,7 +56,8 @@ json make_run(int seed, int fold, int k, double skill, std::mt19937& rng, int ab
   json r{{"seed", seed}, {"fold", fold}, {"test_speakers", {std::to_string(fold)}}, {"accuracy", correct / total},
          {"ua", sum_r / present}, {"macro_precision", 0.9 * sum_r / present}, {"macro_recall", sum_r / present},
          {"macro_f1", 0.95 * sum_r / present}, {"per_class_recall", recall}, {"confusion", c},
-         {"train_seconds", 10 + fold}, {"inference_utterances_per_second", 500 + 10 * fold}, {"test_utterances", total}};
+         {"train_seconds", 10 + fold}, {"inference_utterances_per_second", 500 + 10 * fold}, {"test_utterances", total},
+         {"validation_ua", 0.5 + 0.125 * (fold % 2)}};
   if (curve) {
     json lc = json::array();
     for (int e = 1; e <= 8 + fold % 3; ++e)
@@ -150,7 +151,7 @@ TEST(ExperimentMarkdown, ComparisonRowsCarryTheNumbers) {
   const std::string md = results_markdown(prepared(raw));
   for (const std::string name : {"cnn_attn", "svm"}) {
     const std::vector<std::string> cells = markdown_row(md, name);
-    ASSERT_EQ(cells.size(), 11u) << name << "\n" << md;
+    ASSERT_EQ(cells.size(), 12u) << name << "\n" << md;
     std::vector<double> acc, ua;
     for (const json& f : raw["models"][name]["folds"]) {
       acc.push_back(f["accuracy"].get<double>());
@@ -160,8 +161,12 @@ TEST(ExperimentMarkdown, ComparisonRowsCarryTheNumbers) {
     EXPECT_EQ(cells[2], pm_text(acc));
     EXPECT_EQ(cells[3], pm_text(ua));
     EXPECT_EQ(cells[7], "\u2014");  // pooled UA: these runs kept no per-utterance predictions
-    EXPECT_EQ(cells[8], name == "svm" ? "\u2014" : "123,456");
-    EXPECT_EQ(cells[9], "11.5 s");  // train_seconds 10 + fold over folds 0..3
+    // Validation UA 0.5 and 0.625 alternating over folds 0..3, both seeds: mean 56.25 %, sample std.
+    std::vector<double> val;
+    for (const json& f : raw["models"][name]["folds"]) val.push_back(f["validation_ua"].get<double>());
+    EXPECT_EQ(cells[8], pm_text(val));
+    EXPECT_EQ(cells[9], name == "svm" ? "\u2014" : "123,456");
+    EXPECT_EQ(cells[10], "11.5 s");  // train_seconds 10 + fold over folds 0..3
   }
   // Rows in model_order, not key order.
   EXPECT_LT(md.find("| cnn_attn |"), md.find("| cnn |"));
@@ -268,7 +273,7 @@ TEST(ExperimentReport, MinimalResultsRenderWithoutOptionalParts) {
   EXPECT_NE(html.find("\u00b1 0.0"), std::string::npos);  // std of one run
   const std::string md = results_markdown(raw);
   const std::vector<std::string> pending = markdown_row(md, "pending");
-  ASSERT_EQ(pending.size(), 11u);
+  ASSERT_EQ(pending.size(), 12u);
   EXPECT_EQ(pending[3], "\u2014");
   EXPECT_EQ(md.find("nan"), std::string::npos);
   // A malformed attention example is reported, not fatal.

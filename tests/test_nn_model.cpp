@@ -84,6 +84,57 @@ void check_model_gradients(int attention_after, const std::string& pool, bool pr
                                 params, analytic, f, 1e-6, 1e-4, 1e-8);
 }
 
+// attention_identity_init: the output projection starts at zero, so the residual block is the
+// identity; only the output projection receives a gradient at the first step, and the composed
+// gradients still match finite differences.
+TEST(NnModel, IdentityInitAttentionStartsAsTheIdentityAndStillLearns) {
+  const Problem p = make_problem();
+  ModelConfig c = tiny_config(2, "attention", true);
+  c.attention_identity_init = true;
+  Model<double> m(c, nn::ModelInputs{p.mels, p.prosody, p.classes});
+  m.plan(nn::ExecContext{}, p.n, p.t, 5);
+  // The same model without identity init differs only in the attention block's initial weights.
+  ModelConfig plain = c;
+  plain.attention_identity_init = false;
+  Model<double> r(plain, nn::ModelInputs{p.mels, p.prosody, p.classes});
+  r.plan(nn::ExecContext{}, p.n, p.t, 5);
+  loss_of(m, p, true);
+  int out_proj = 0, qkv = 0;
+  for (const auto& e : m.param_table().entries()) {
+    const double* w = m.params() + e.offset;
+    const double* g = m.grads() + e.offset;
+    double w_abs = 0, g_abs = 0, r_abs = 0;
+    for (std::int64_t i = 0; i < e.count(); ++i) {
+      w_abs += std::fabs(w[i]);
+      g_abs += std::fabs(g[i]);
+      r_abs += std::fabs(r.params()[e.offset + i]);
+    }
+    if (e.name.find("out_proj") != std::string::npos) {
+      ++out_proj;
+      EXPECT_EQ(w_abs, 0.0) << e.name;
+      EXPECT_GT(r_abs, 0.0) << e.name << " (random init)";
+      if (e.name.find("weight") != std::string::npos) {
+        EXPECT_GT(g_abs, 0.0) << e.name << ": no gradient";
+      }
+    } else if (e.name.find("q_proj") != std::string::npos || e.name.find("k_proj") != std::string::npos ||
+               e.name.find("v_proj") != std::string::npos) {
+      ++qkv;
+      EXPECT_GT(w_abs, 0.0) << e.name;
+      EXPECT_EQ(g_abs, 0.0) << e.name << ": the zero output projection blocks its gradient";
+    }
+  }
+  EXPECT_EQ(out_proj, 2);
+  EXPECT_EQ(qkv, 6);
+  const std::int64_t total = m.param_table().total();
+  std::vector<double> analytic(m.grads(), m.grads() + total);
+  std::vector<double> params(m.params(), m.params() + total);
+  auto f = [&] {
+    std::copy(params.begin(), params.end(), m.params());
+    return loss_of(m, p, false);
+  };
+  test::expect_gradient_matches("model (identity-init attention after block 2)", params, analytic, f, 1e-6, 1e-4, 1e-8);
+}
+
 TEST(NnModel, GradientsMatchFiniteDifferencesAttentionAfterBlock1) { check_model_gradients(1, "attention", true); }
 TEST(NnModel, GradientsMatchFiniteDifferencesAttentionAfterBlock2) { check_model_gradients(2, "mean", true); }
 TEST(NnModel, GradientsMatchFiniteDifferencesNoAttention) { check_model_gradients(0, "attention", false); }
@@ -194,6 +245,16 @@ TEST(RunConfig, ParsesAndRoundTrips) {
   EXPECT_FLOAT_EQ(c.train.lr, 0.002f);
   const RunConfig back = parse_run_config(to_toml(c), "back.toml");
   EXPECT_EQ(to_toml(back), to_toml(c));
+  // The recipe options round-trip too.
+  const RunConfig r = parse_run_config(
+      "[model]\nattention_identity_init = true\n[train]\ntime_masks = 2\ntime_mask_frames = 30\n"
+      "freq_masks = 1\nfreq_mask_bins = 12\n", "recipe.toml");
+  EXPECT_TRUE(r.model.attention_identity_init);
+  EXPECT_EQ(r.train.time_masks, 2);
+  EXPECT_EQ(r.train.time_mask_frames, 30);
+  EXPECT_EQ(r.train.freq_masks, 1);
+  EXPECT_EQ(r.train.freq_mask_bins, 12);
+  EXPECT_EQ(to_toml(parse_run_config(to_toml(r), "again")), to_toml(r));
 }
 
 // The error parse_run_config gives for `text` (named bad.toml), or "no error".
@@ -231,6 +292,8 @@ TEST(RunConfig, ErrorsNameTheFileAndKey) {
   EXPECT_NE(message("[model\n").find("bad.toml:1: TOML syntax error"), std::string::npos);
   EXPECT_NE(message("[training]\n").find("unknown section"), std::string::npos);
   EXPECT_NE(message("[model]\ntemporal_pool = \"max\"\n").find("temporal_pool"), std::string::npos);
+  EXPECT_NE(message("[train]\ntime_masks = -1\n").find("[train] time_masks"), std::string::npos);
+  EXPECT_NE(message("[train]\nfreq_mask_bins = -3\n").find("[train] freq_mask_bins"), std::string::npos);
 }
 
 }  // namespace

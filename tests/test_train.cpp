@@ -76,8 +76,10 @@ std::vector<float> checkpoint_params(const std::string& path) { return train::re
 TEST(Train, ResumeAfterSigkillIsBitIdentical) {
   test::TempDir dir;
   const std::string cfg = dir.file("tiny.toml");
+  // With random crops and SpecAugment masks: the resumed run must draw the same ones.
   std::ofstream(cfg) << "[model]\nconv_channels = [4, 8]\nattention_after = 2\nattention_heads = 2\n"
-                        "attention_head_dim = 8\ndense = [16]\n[train]\nepochs = 2\nbatch_size = 16\nseed = 7\n";
+                        "attention_head_dim = 8\ndense = [16]\n[train]\nepochs = 2\nbatch_size = 16\nseed = 7\n"
+                        "max_frames = 80\ntime_masks = 2\ntime_mask_frames = 10\nfreq_masks = 1\nfreq_mask_bins = 8\n";
   const std::string common = "train --cache " + synthetic_cache() + " --config " + cfg +
                              " --test-speakers syn08 --val-speakers syn07 --device cpu --no-progress";
   std::string out;

@@ -24,6 +24,10 @@ struct ModelConfig {
   int attention_after = 4;   // self-attention after this block (1-based); 0 = no attention
   int attention_heads = 4;
   int attention_head_dim = 32;
+  // Zero-initialised output projection: the residual attention block starts as the identity, so it
+  // does not perturb the CNN features at the first step (its projections still learn: the output
+  // projection's gradient is not zero).
+  bool attention_identity_init = false;
   std::string temporal_pool = "attention";  // "attention" or "mean"
   bool fuse_prosody = true;                 // concatenate the utterance functionals before the dense layers
   // The utterance vector the model reads (fused, or as the MLP's input): "cache" — the front-end's
@@ -54,6 +58,11 @@ struct TrainConfig {
   std::string class_weights = "balanced";  // "balanced" (inverse training frequency) or "none"
   int patience = 10;                // early stopping: epochs without a better validation UA
   int max_frames = 0;               // random crop of longer utterances in training (0 = none)
+  // SpecAugment-style masks on training batches (src/train/spec_augment.hpp); 0 = none.
+  int time_masks = 0;               // bands of frames per utterance
+  int time_mask_frames = 0;         // widest band, frames
+  int freq_masks = 0;               // bands of mel bins per utterance
+  int freq_mask_bins = 0;           // widest band, bins
   std::uint64_t seed = 1;
   int bucket_batches = 8;           // length bucketing: sort windows of this many batches by length
 };

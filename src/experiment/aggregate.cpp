@@ -149,6 +149,12 @@ void aggregate_model(json& model, const std::string& name) {
   model["inference_utterances_per_second"] = speed.empty() ? json(nullptr) : json(mean_std(speed).mean);
   model["runs"] = folds.size();
 
+  // Validation UA of the selected model (engine: best epoch; classic: chosen hyper-parameters): what
+  // recipe choices are made on, never the test UA.
+  const std::vector<double> val = present_values(folds, "validation_ua");
+  model["validation_ua_mean"] = val.empty() ? json(nullptr) : json(mean_std(val).mean);
+  model["validation_ua_std"] = val.empty() ? json(nullptr) : json(mean_std(val).std);
+
   // UA over every test utterance of every run at once (each seed contributes each utterance once).
   const auto preds = predictions_of(folds, name);
   if (preds.empty()) {

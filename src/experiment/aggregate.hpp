@@ -15,7 +15,8 @@ inline constexpr const char* kRunMetrics[] = {"accuracy", "ua", "macro_precision
 // Fills the aggregate fields of one model from its "folds": <metric>_mean/_std for kRunMetrics,
 // per_class_recall_mean/_std (over the runs where the class is present; null where it never is),
 // confusion (counts summed over all runs) and confusion_normalized (rows sum to 1; an empty row stays
-// 0), train_seconds_mean/_total, inference_utterances_per_second (mean), runs, and pooled_ua (UA over
+// 0), train_seconds_mean/_total, inference_utterances_per_second (mean), runs,
+// validation_ua_mean/_std (over the runs that report one), and pooled_ua (UA over
 // every test utterance of every run at once, from the runs' "predictions"; null when a run has
 // none) with pooled_utterances. Throws ser::Error
 // naming the run when a fold lacks a metric or the class counts disagree.

@@ -97,7 +97,7 @@ void comparison(std::ostringstream& h, const ModelList& models) {
       if (finite_number(field(m, cat(metric, "_mean").c_str())))
         best[metric] = std::max(best.count(metric) ? best[metric] : -1.0, field(m, cat(metric, "_mean").c_str()).get<double>());
   h << "<table class=\"comparison\">\n<thead><tr><th class=\"name\">Model</th><th class=\"name\">Approach</th><th>Accuracy %</th>"
-       "<th>UA %</th><th>Macro P %</th><th>Macro R %</th><th>Macro F1 %</th><th>Pooled UA %</th><th>Parameters</th>"
+       "<th>UA %</th><th>Macro P %</th><th>Macro R %</th><th>Macro F1 %</th><th>Pooled UA %</th><th>Validation UA %</th><th>Parameters</th>"
        "<th>Train time / run</th><th>Inference utt/s</th><th>Runs</th></tr></thead>\n<tbody>\n";
   for (const auto& [name, m] : models) {
     h << "<tr><td class=\"name\"><b>" << esc(name) << "</b>";
@@ -111,13 +111,17 @@ void comparison(std::ostringstream& h, const ModelList& models) {
       if (finite_number(mean) && finite_number(sd)) h << " <span class=\"pm\">\u00b1 " << percent(sd) << "</span>";
       h << "</td>";
     }
-    h << "<td>" << percent(field(m, "pooled_ua")) << "</td>";
+    h << "<td>" << percent(field(m, "pooled_ua")) << "</td><td>" << percent(field(m, "validation_ua_mean"));
+    if (finite_number(field(m, "validation_ua_mean")) && finite_number(field(m, "validation_ua_std")))
+      h << " <span class=\"pm\">\u00b1 " << percent(field(m, "validation_ua_std")) << "</span>";
+    h << "</td>";
     h << "<td>" << grouped_count(field(m, "parameters")) << "</td><td>" << esc(duration_text(field(m, "train_seconds_mean"))) << "</td><td>"
       << grouped_count(field(m, "inference_utterances_per_second")) << "</td><td>" << text_field(m, "runs", kMissing) << "</td></tr>\n";
   }
   h << "</tbody>\n</table>\n<p class=\"note\">Mean \u00b1 sample standard deviation over runs (folds \u00d7 seeds); bold: the highest mean "
        "in the column. UA: unweighted average recall, the mean of the per-class recalls; pooled UA: UA over every test "
-       "utterance of every run at once. Train time: mean wall time of one run "
+       "utterance of every run at once; validation UA: of the selected model on the validation speakers, which alone drive "
+       "model selection and recipe choices. Train time: mean wall time of one run "
        "(training and validation); inference: test utterances per second.</p>\n</section>\n";
 }
 

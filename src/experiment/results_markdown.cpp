@@ -47,15 +47,15 @@ void header(std::ostringstream& md, const json& r) {
 
 void comparison_table(std::ostringstream& md, const ModelList& models) {
   md << "## Comparison\n\n";
-  md << "| Model | Approach | Accuracy % | UA % | Macro P % | Macro R % | Macro F1 % | Pooled UA % | Parameters | Train time / run | Inference utt/s |\n";
-  md << "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+  md << "| Model | Approach | Accuracy % | UA % | Macro P % | Macro R % | Macro F1 % | Pooled UA % | Validation UA % | Parameters | Train time / run | Inference utt/s |\n";
+  md << "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
   int runs = -1;
   bool same_runs = true;
   for (const auto& [name, m] : models) {
     md << "| " << markdown_cell(name) << " | " << markdown_cell(text_field(m, "approach", kMissing));
     for (const char* metric : kRunMetrics)
       md << " | " << percent_pm(field(m, cat(metric, "_mean").c_str()), field(m, cat(metric, "_std").c_str()));
-    md << " | " << percent(field(m, "pooled_ua"));
+    md << " | " << percent(field(m, "pooled_ua")) << " | " << percent_pm(field(m, "validation_ua_mean"), field(m, "validation_ua_std"));
     md << " | " << grouped_count(field(m, "parameters")) << " | " << duration_text(field(m, "train_seconds_mean")) << " | "
        << grouped_count(field(m, "inference_utterances_per_second")) << " |\n";
     const int n = field(m, "runs").is_number() ? field(m, "runs").get<int>() : 0;
@@ -66,7 +66,8 @@ void comparison_table(std::ostringstream& md, const ModelList& models) {
   if (same_runs && runs >= 0) md << "the " << runs << (runs == 1 ? " run" : " runs");
   else md << "each model's runs";
   md << " (folds \u00d7 seeds). UA: unweighted average recall (mean of the per-class recalls). "
-        "Pooled UA: UA over every test utterance of every run at once. "
+        "Pooled UA: UA over every test utterance of every run at once. Validation UA: of the selected model on the "
+        "validation speakers, which alone drive model selection and recipe choices. "
         "Train time: mean wall time of one run; inference: test utterances per second.\n\n";
   bool any_description = false;
   for (const auto& [name, m] : models) any_description |= !text_field(m, "description").empty();

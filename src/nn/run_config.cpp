@@ -53,6 +53,10 @@ void validate(const RunConfig& c, const std::string& origin) {
     bad("[train] class_weights", "expected \"balanced\" or \"none\"");
   if (t.patience < 1) bad("[train] patience", "must be >= 1");
   if (t.max_frames < 0) bad("[train] max_frames", "must be >= 0");
+  if (t.time_masks < 0 || t.time_masks > 16) bad("[train] time_masks", "must be in [0, 16]");
+  if (t.time_mask_frames < 0) bad("[train] time_mask_frames", "must be >= 0");
+  if (t.freq_masks < 0 || t.freq_masks > 16) bad("[train] freq_masks", "must be in [0, 16]");
+  if (t.freq_mask_bins < 0) bad("[train] freq_mask_bins", "must be >= 0");
   if (t.bucket_batches < 1) bad("[train] bucket_batches", "must be >= 1");
   if (t.step_every_epochs < 1) bad("[train] step_every_epochs", "must be >= 1");
 }
@@ -84,6 +88,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& origin) {
     r.get("batchnorm", x.batchnorm); r.get("conv_dropout", x.conv_dropout);
     r.get("attention_after", x.attention_after); r.get("attention_heads", x.attention_heads);
     r.get("attention_head_dim", x.attention_head_dim); r.get("temporal_pool", x.temporal_pool);
+    r.get("attention_identity_init", x.attention_identity_init);
     r.get("fuse_prosody", x.fuse_prosody); r.get("functionals", x.functionals); r.get("dense", x.dense); r.get("dropout", x.dropout);
     r.reject_unknown();
   }
@@ -98,6 +103,8 @@ RunConfig parse_run_config(const std::string& text, const std::string& origin) {
     r.get("clip_norm", x.clip_norm); r.get("class_weights", x.class_weights);
     r.get("patience", x.patience); r.get("max_frames", x.max_frames); r.get("seed", x.seed);
     r.get("bucket_batches", x.bucket_batches);
+    r.get("time_masks", x.time_masks); r.get("time_mask_frames", x.time_mask_frames);
+    r.get("freq_masks", x.freq_masks); r.get("freq_mask_bins", x.freq_mask_bins);
     r.reject_unknown();
   }
   validate(c, origin);
@@ -125,7 +132,8 @@ std::string to_toml(const RunConfig& c) {
                     {"pool_time", m.pool_time}, {"pool_freq", m.pool_freq},
                     {"batchnorm", m.batchnorm}, {"conv_dropout", double(m.conv_dropout)},
                     {"attention_after", m.attention_after}, {"attention_heads", m.attention_heads},
-                    {"attention_head_dim", m.attention_head_dim}, {"temporal_pool", m.temporal_pool},
+                    {"attention_head_dim", m.attention_head_dim},
+                    {"attention_identity_init", m.attention_identity_init}, {"temporal_pool", m.temporal_pool},
                     {"fuse_prosody", m.fuse_prosody}, {"functionals", m.functionals}, {"dense", ints(m.dense)},
                     {"dropout", double(m.dropout)}};
   toml::table train{{"epochs", t.epochs}, {"batch_size", t.batch_size}, {"optimizer", t.optimizer},
@@ -136,7 +144,9 @@ std::string to_toml(const RunConfig& c) {
                     {"step_gamma", double(t.step_gamma)}, {"clip_norm", double(t.clip_norm)},
                     {"class_weights", t.class_weights}, {"patience", t.patience},
                     {"max_frames", t.max_frames}, {"seed", static_cast<std::int64_t>(t.seed)},
-                    {"bucket_batches", t.bucket_batches}};
+                    {"bucket_batches", t.bucket_batches}, {"time_masks", t.time_masks},
+                    {"time_mask_frames", t.time_mask_frames}, {"freq_masks", t.freq_masks},
+                    {"freq_mask_bins", t.freq_mask_bins}};
   std::ostringstream os;
   os << toml::table{{"model", model}, {"train", train}} << "\n";
   return os.str();

@@ -9,16 +9,20 @@
 #include <vector>
 
 #include "nn/nvtx.hpp"
+#include "ser/nn/counter_rng.hpp"
 #include "train/dataset.hpp"
+#include "train/spec_augment.hpp"
 
 namespace ser::train {
 
 class Prefetcher {
  public:
-  // Batches `batches[first..]` of `maker`, cropped to crop_frames (0 = none) with offsets from seed.
+  // Batches `batches[first..]` of `maker`, cropped to crop_frames (0 = none) with offsets from seed,
+  // then masked by `augment` (nullptr = none; spec_augment.hpp) with masks from the same seed.
   Prefetcher(const BatchMaker& maker, const std::vector<std::vector<int>>& batches, std::size_t first,
-             int crop_frames, std::uint64_t seed, std::size_t depth = 3)
-      : maker_(maker), batches_(batches), next_(first), crop_(crop_frames), seed_(seed), depth_(depth) {
+             int crop_frames, std::uint64_t seed, const TrainConfig* augment = nullptr, std::size_t depth = 3)
+      : maker_(maker), batches_(batches), next_(first), crop_(crop_frames), seed_(seed), augment_(augment),
+        depth_(depth) {
     worker_ = std::thread([this] { run(); });
   }
   ~Prefetcher() {
@@ -52,6 +56,7 @@ class Prefetcher {
         {
           const nn::NvtxRange r("loader: assemble batch");
           maker_.make(batches_[i], crop_, seed_, b);
+          if (augment_) spec_augment(b, maker_.n_mels(), *augment_, nn::mix64(seed_ ^ 0x5eca0000ULL));
         }
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return queue_.size() < depth_ || stop_; });
@@ -73,6 +78,7 @@ class Prefetcher {
   std::size_t next_;
   int crop_;
   std::uint64_t seed_;
+  const TrainConfig* augment_;
   std::size_t depth_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -192,7 +192,8 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     const int first = epoch == prog.epoch ? prog.batch : 0;
     double loss_sum = 0, frames = 0;
     std::int64_t seen = 0, correct = 0;
-    train::Prefetcher loader(maker, order, static_cast<std::size_t>(first), crop, crop_seed);
+    train::Prefetcher loader(maker, order, static_cast<std::size_t>(first), crop, crop_seed,
+                             train::spec_augment_enabled(rc.train) ? &rc.train : nullptr);
     train::HostBatch b;
     double last_draw = 0;
     for (int bi = first; loader.next(b); ++bi) {

@@ -16,9 +16,10 @@ namespace ser::nn {
 template <typename T>
 class SelfAttentionLayer final : public Layer<T> {
  public:
-  SelfAttentionLayer(std::string name, int channels, int freq, int heads, int head_dim)
+  // identity_init: the output projection starts at zero, so y = x at the first step.
+  SelfAttentionLayer(std::string name, int channels, int freq, int heads, int head_dim, bool identity_init = false)
       : name_(std::move(name)), c_(channels), f_(freq), d_(channels * freq), h_(heads), hd_(head_dim),
-        inner_(heads * head_dim) {}
+        inner_(heads * head_dim), identity_init_(identity_init) {}
   std::string kind() const override { return "self_attention"; }
   std::string describe() const override {
     return "self-attention D=" + std::to_string(d_) + " heads=" + std::to_string(h_) +
@@ -30,8 +31,8 @@ class SelfAttentionLayer final : public Layer<T> {
       p.add(name_ + "." + m + "_proj.weight", {inner_, d_}, Init::kaiming_uniform, d_, true);
       p.add(name_ + "." + m + "_proj.bias", {inner_}, Init::bias_uniform, d_, false);
     }
-    p.add(name_ + ".out_proj.weight", {d_, inner_}, Init::kaiming_uniform, inner_, true);
-    p.add(name_ + ".out_proj.bias", {d_}, Init::bias_uniform, inner_, false);
+    p.add(name_ + ".out_proj.weight", {d_, inner_}, identity_init_ ? Init::zeros : Init::kaiming_uniform, inner_, true);
+    p.add(name_ + ".out_proj.bias", {d_}, identity_init_ ? Init::zeros : Init::bias_uniform, inner_, false);
   }
   void bind(const std::vector<T*>& p, const std::vector<T*>& g, const std::vector<T*>&) override {
     for (int i = 0; i < 8; ++i) { w_[i] = p[static_cast<std::size_t>(i)]; dw_[i] = g[static_cast<std::size_t>(i)]; }
@@ -117,6 +118,7 @@ class SelfAttentionLayer final : public Layer<T> {
   }
   std::string name_;
   int c_, f_, d_, h_, hd_, inner_;
+  bool identity_init_;
   T* w_[8] = {};
   T* dw_[8] = {};
 };
