@@ -209,5 +209,33 @@ TEST(PairedPredictionTest, AggregatesPoolRunsAndPairUtterancesByRunAndPath) {
   EXPECT_NE(r["significance"][0]["per_utterance"]["reason"].get<std::string>().find("without per-utterance"), std::string::npos);
 }
 
+// Two seeds of one fold with posteriors: the seed ensemble averages them per utterance.
+TEST(PairedPredictionTest, SeedEnsembleAveragesPosteriorsPerUtterance) {
+  const std::vector<std::string> paths = {"a.wav", "b.wav", "c.wav"};
+  const std::vector<int> truth = {0, 1, 1};
+  // Seed 1 gets b wrong, seed 2 gets c wrong; averaged, both are right (0.55 > 0.45).
+  const std::vector<std::vector<float>> p1 = {{0.9f, 0.1f}, {0.6f, 0.4f}, {0.2f, 0.8f}};
+  const std::vector<std::vector<float>> p2 = {{0.8f, 0.2f}, {0.3f, 0.7f}, {0.7f, 0.3f}};
+  nlohmann::json m;
+  m["folds"] = nlohmann::json::array();
+  for (int seed : {1, 2}) {
+    const auto& post = seed == 1 ? p1 : p2;
+    std::vector<int> pred;
+    for (const auto& row : post) pred.push_back(row[1] > row[0] ? 1 : 0);
+    nlohmann::json f = fold_json(seed, 0, paths, truth, pred, 2);
+    f["predictions"]["posteriors"] = post;
+    m["folds"].push_back(f);
+  }
+  aggregate_model(m, "engine");
+  EXPECT_NEAR(m["pooled_ua"].get<double>(), (2.0 / 2 + 2.0 / 4) / 2, 1e-12);  // 2 of 2 class-0, 2 of 4 class-1 runs right
+  ASSERT_TRUE(m["seed_ensemble_ua"].is_number());
+  EXPECT_DOUBLE_EQ(m["seed_ensemble_ua"].get<double>(), 1.0);
+  EXPECT_EQ(m["seed_ensemble_seeds"].get<int>(), 2);
+  // One seed only, or a run without posteriors: no ensemble.
+  m["folds"].erase(1);
+  aggregate_model(m, "engine");
+  EXPECT_TRUE(m["seed_ensemble_ua"].is_null());
+}
+
 }  // namespace
 }  // namespace ser::experiment

@@ -97,7 +97,7 @@ def main(argv=None) -> int:
 
     ser_train = [r for r in (st or []) if str(r.get("device", "")).startswith("cuda")]
     ser_hand = next((r for r in ser_train if "handwritten" in r["device"]), ser_train[0] if ser_train else None)
-    train_ratio = (ser_hand["utterances_per_second"] / tt["eager"]) if ser_hand and tt.get("eager") else None
+    train_ratio = (ser_hand["train_utterances_per_s"] / tt["eager"]) if ser_hand and tt.get("eager") else None
 
     w("## Targets (issue 6, on this device)\n")
     w("| target | measured | verdict |\n|---|---|---|")
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
       f"{fmt(None if mem_min is None else 100 * mem_min, '{:.0f} %')} (the worst op; all in the table below) | "
       f"{verdict(mem_min, TARGETS['memory'])} |")
     w(f"| end-to-end training >= {TARGETS['train']:g}x PyTorch eager | {fmt(train_ratio, '{:.2f}x')} "
-      f"(ser {fmt(ser_hand['utterances_per_second'] if ser_hand else None, '{:.1f}')} vs eager "
+      f"(ser {fmt(ser_hand['train_utterances_per_s'] if ser_hand else None, '{:.1f}')} vs eager "
       f"{fmt(tt.get('eager'), '{:.1f}')} utterances/s; torch.compile {fmt(tt.get('compile'), '{:.1f}')}) | "
       f"{verdict(train_ratio, TARGETS['train'])} |")
     w("")
@@ -164,7 +164,7 @@ def main(argv=None) -> int:
     w("| what | utterances/s |\n|---|---:|")
     for r in st or []:
         w(f"| ser {r.get('device', '?')}, {r.get('model', '?')}, batch {r.get('batch_size', '?')} | "
-          f"{r['utterances_per_second']:.1f} |")
+          f"{r['train_utterances_per_s']:.1f} |")
     for k, v in tt.items():
         w(f"| PyTorch {k} | {v:.1f} |")
     if not st and not tt:

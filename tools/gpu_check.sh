@@ -181,9 +181,11 @@ if [ -x "$SER" ]; then
     run_step "synthetic cache" "$SER" features --corpus synthetic --device cuda --out "$CACHE" || CACHE=""
   fi
   if [ -n "$CACHE" ]; then
-    # Training throughput and the per-op table, hand-written kernels and cuDNN.
+    # Training throughput and the per-op table, hand-written kernels and cuDNN, on batches of
+    # exactly 16 x 300 frames: the work torch_reference.py bench below does.
     run_step "ser bench train --device cuda --kernel-timing" "$SER" bench train --cache "$CACHE" \
-      --config experiments/cnn_attn.toml --device cuda --kernels all --kernel-timing --json "$TJSON"
+      --config experiments/cnn_attn.toml --device cuda --kernels all --frames 300 --batch-size 16 \
+      --kernel-timing --json "$TJSON"
   else
     skip "ser bench train --device cuda --kernel-timing" "no feature cache"
   fi

@@ -52,6 +52,7 @@ struct TrainSummary {
   std::vector<std::string> class_names;
   std::int64_t parameters = 0;
   std::vector<int> test_utterances, test_truth, test_predicted;  // cache indices, in evaluation order
+  std::vector<float> test_probs;  // (test utterances, classes) posteriors, same order
   double test_seconds = 0;                    // evaluating the test speakers (batched inference)
   std::vector<AttentionExample> attention;    // options.attention_examples of the test utterances
 };

@@ -70,6 +70,46 @@ std::map<UtteranceKey, UtterancePrediction> predictions_of(const json& folds, co
   return out;
 }
 
+// Seed ensemble: when the runs of two or more seeds kept posteriors, every (fold, path)'s
+// posteriors are averaged over the seeds and the argmax is the ensemble's prediction;
+// seed_ensemble_ua is the pooled UA of those predictions. Null unless every seed predicted every
+// utterance of every fold.
+void add_seed_ensemble(json& model, const json& folds, std::size_t k) {
+  model["seed_ensemble_ua"] = nullptr;
+  struct Sum {
+    int truth = 0, runs = 0;
+    std::vector<double> p;
+  };
+  std::map<std::pair<long long, std::string>, Sum> sums;
+  std::map<long long, int> seeds;
+  for (const json& f : folds) {
+    if (!f.contains("predictions") || !f["predictions"].contains("posteriors") || !f.contains("seed") ||
+        !f.contains("fold"))
+      return;
+    const json& p = f["predictions"];
+    const json& post = p["posteriors"];
+    if (!post.is_array() || post.size() != p["paths"].size()) return;
+    ++seeds[f["seed"].get<long long>()];
+    for (std::size_t i = 0; i < post.size(); ++i) {
+      if (!post[i].is_array() || post[i].size() != k) return;
+      Sum& s = sums[{f["fold"].get<long long>(), p["paths"][i].get<std::string>()}];
+      if (s.p.empty()) s.p.assign(k, 0.0);
+      s.truth = p["truth"][i].get<int>();
+      ++s.runs;
+      for (std::size_t c = 0; c < k; ++c) s.p[c] += post[i][c].get<double>();
+    }
+  }
+  if (seeds.size() < 2) return;
+  std::vector<int> truth, predicted;
+  for (const auto& [key, s] : sums) {
+    if (s.runs != static_cast<int>(seeds.size())) return;  // some seed lacks this utterance
+    truth.push_back(s.truth);
+    predicted.push_back(static_cast<int>(std::max_element(s.p.begin(), s.p.end()) - s.p.begin()));
+  }
+  model["seed_ensemble_ua"] = pooled_ua(truth, predicted, static_cast<int>(k));
+  model["seed_ensemble_seeds"] = seeds.size();
+}
+
 }  // namespace
 
 void aggregate_model(json& model, const std::string& name) {
@@ -168,6 +208,7 @@ void aggregate_model(json& model, const std::string& name) {
     model["pooled_ua"] = pooled_ua(truth, predicted, static_cast<int>(k));
     model["pooled_utterances"] = truth.size();
   }
+  add_seed_ensemble(model, folds, k);
 }
 
 json with_aggregates(const json& results) {

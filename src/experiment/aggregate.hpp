@@ -18,7 +18,9 @@ inline constexpr const char* kRunMetrics[] = {"accuracy", "ua", "macro_precision
 // 0), train_seconds_mean/_total, inference_utterances_per_second (mean), runs,
 // validation_ua_mean/_std (over the runs that report one), and pooled_ua (UA over
 // every test utterance of every run at once, from the runs' "predictions"; null when a run has
-// none) with pooled_utterances. Throws ser::Error
+// none) with pooled_utterances, and seed_ensemble_ua (the pooled UA of posteriors averaged over
+// seeds per fold and utterance, engine models with two or more seeds; else null) with
+// seed_ensemble_seeds. Throws ser::Error
 // naming the run when a fold lacks a metric or the class counts disagree.
 // `name` (the model's key in results["models"]) only appears in error messages.
 void aggregate_model(nlohmann::json& model, const std::string& name = "?");

@@ -69,13 +69,24 @@ nlohmann::json example_entry(const std::string& model, const FeatureCache& c, co
           {"logmel", std::move(logmel)}, {"attention", std::move(attention)}};
 }
 
-// Every test utterance's path, true and predicted class, in evaluation order: what the pooled UA
-// and the per-utterance paired tests of aggregate.cpp read.
+// Every test utterance's path, true and predicted class, in evaluation order, and (engine models)
+// its posteriors (n, classes): what the pooled UA, the per-utterance paired tests and the seed
+// ensembles of aggregate.cpp read.
 nlohmann::json fold_predictions(const FeatureCache& cache, const std::vector<int>& utterances,
-                                const std::vector<int>& truth, const std::vector<int>& predicted) {
+                                const std::vector<int>& truth, const std::vector<int>& predicted,
+                                const std::vector<float>& probs = {}) {
   nlohmann::json paths = nlohmann::json::array();
   for (int u : utterances) paths.push_back(cache.paths[static_cast<std::size_t>(u)]);
-  return {{"paths", paths}, {"truth", truth}, {"predicted", predicted}};
+  nlohmann::json out{{"paths", paths}, {"truth", truth}, {"predicted", predicted}};
+  const std::size_t k = cache.class_names.size();
+  if (!probs.empty() && probs.size() == utterances.size() * k) {
+    nlohmann::json post = nlohmann::json::array();
+    for (std::size_t i = 0; i < utterances.size(); ++i)
+      post.push_back(std::vector<float>(probs.begin() + static_cast<std::ptrdiff_t>(i * k),
+                                        probs.begin() + static_cast<std::ptrdiff_t>((i + 1) * k)));
+    out["posteriors"] = post;
+  }
+  return out;
 }
 
 nlohmann::json fold_header(const FoldRun& r) {
@@ -150,7 +161,7 @@ nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, cons
   const TrainSummary s = run_training(o, cache, log);
   nlohmann::json f = fold_header(r);
   f.update(fold_metrics(s.test_truth, s.test_predicted, static_cast<int>(cache.class_names.size())));
-  f["predictions"] = fold_predictions(cache, s.test_utterances, s.test_truth, s.test_predicted);
+  f["predictions"] = fold_predictions(cache, s.test_utterances, s.test_truth, s.test_predicted, s.test_probs);
   f["train_seconds"] = s.seconds;
   f["inference_utterances_per_second"] = s.test_utterances.size() / std::max(s.test_seconds, 1e-9);
   f["best_epoch"] = s.best_epoch;

@@ -69,6 +69,16 @@ void comparison_table(std::ostringstream& md, const ModelList& models) {
         "Pooled UA: UA over every test utterance of every run at once. Validation UA: of the selected model on the "
         "validation speakers, which alone drive model selection and recipe choices. "
         "Train time: mean wall time of one run; inference: test utterances per second.\n\n";
+  bool any_ensemble = false;
+  for (const auto& [name, m] : models) any_ensemble |= field(m, "seed_ensemble_ua").is_number();
+  if (any_ensemble) {
+    md << "Seed ensembles (each fold's posteriors averaged over the seeds, then the argmax), pooled UA:";
+    for (const auto& [name, m] : models)
+      if (field(m, "seed_ensemble_ua").is_number())
+        md << " `" << name << "` " << percent(field(m, "seed_ensemble_ua")) << " % over " << text_field(m, "seed_ensemble_seeds", "?")
+           << " seeds (single seeds pooled: " << percent(field(m, "pooled_ua")) << " %);";
+    md << "\n\n";
+  }
   bool any_description = false;
   for (const auto& [name, m] : models) any_description |= !text_field(m, "description").empty();
   if (any_description) {

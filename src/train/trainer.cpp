@@ -299,6 +299,7 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     sum.test_utterances = test.utterances;
     sum.test_truth = test.truth;
     sum.test_predicted = test.predicted;
+    sum.test_probs = test.probs;
     if (o.attention_examples > 0)
       sum.attention = train::probe_attention(model, session, maker,
                                              train::pick_examples(test, o.attention_examples));
