@@ -4,8 +4,8 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
-#include <future>
 #include <filesystem>
+#include <future>
 #include <iomanip>
 #include <iostream>
 #include <thread>
@@ -53,13 +53,8 @@ void print_progress(std::size_t done, std::size_t total, double audio_s, double 
   std::cerr << (final ? "\n" : "") << std::flush;
 }
 
-}  // namespace
-
-namespace {
-
 // One batch of decoded audio, with the per-utterance failures.
 struct DecodedBatch {
-  std::size_t begin = 0;
   std::vector<std::vector<float>> audio;  // (end - begin) utterances
   std::vector<std::string> errors;        // "" where decoding succeeded
   double seconds = 0;                     // wall time of the decode
@@ -67,7 +62,6 @@ struct DecodedBatch {
 
 DecodedBatch decode_batch(const Manifest& m, const ExtractOptions& opt, std::size_t begin, std::size_t end, int threads) {
   DecodedBatch b;
-  b.begin = begin;
   b.audio.resize(end - begin);
   b.errors.resize(end - begin);
   std::atomic<std::size_t> next{begin};
