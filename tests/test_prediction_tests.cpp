@@ -15,6 +15,8 @@
 
 #include "experiment/aggregate.hpp"
 #include "experiment/prediction_tests.hpp"
+#include "experiment/report_html.hpp"
+#include "experiment/results_markdown.hpp"
 #include "ser/error.hpp"
 #include "ser/metrics.hpp"
 
@@ -231,6 +233,13 @@ TEST(PairedPredictionTest, SeedEnsembleAveragesPosteriorsPerUtterance) {
   ASSERT_TRUE(m["seed_ensemble_ua"].is_number());
   EXPECT_DOUBLE_EQ(m["seed_ensemble_ua"].get<double>(), 1.0);
   EXPECT_EQ(m["seed_ensemble_seeds"].get<int>(), 2);
+  // Both writers show it beside the single-seed pooled UA.
+  nlohmann::json results;
+  results["models"]["engine"] = m;
+  for (const std::string& text : {results_markdown(results), report_html(results)}) {
+    EXPECT_NE(text.find("Seed ensembles"), std::string::npos);
+    EXPECT_NE(text.find("100.0 % over 2 seeds (single seeds pooled: 75.0 %)"), std::string::npos);
+  }
   // One seed only, or a run without posteriors: no ensemble.
   m["folds"].erase(1);
   aggregate_model(m, "engine");

@@ -118,7 +118,18 @@ void comparison(std::ostringstream& h, const ModelList& models) {
     h << "<td>" << grouped_count(field(m, "parameters")) << "</td><td>" << esc(duration_text(field(m, "train_seconds_mean"))) << "</td><td>"
       << grouped_count(field(m, "inference_utterances_per_second")) << "</td><td>" << text_field(m, "runs", kMissing) << "</td></tr>\n";
   }
-  h << "</tbody>\n</table>\n<p class=\"note\">Mean \u00b1 sample standard deviation over runs (folds \u00d7 seeds); bold: the highest mean "
+  h << "</tbody>\n</table>\n";
+  bool any_ensemble = false;
+  for (const auto& [name, m] : models) any_ensemble |= finite_number(field(m, "seed_ensemble_ua"));
+  if (any_ensemble) {
+    h << "<p class=\"note\">Seed ensembles (each fold's posteriors averaged over the seeds, then the argmax), pooled UA:";
+    for (const auto& [name, m] : models)
+      if (finite_number(field(m, "seed_ensemble_ua")))
+        h << " <b>" << esc(name) << "</b> " << percent(field(m, "seed_ensemble_ua")) << " % over "
+          << esc(text_field(m, "seed_ensemble_seeds", "?")) << " seeds (single seeds pooled: " << percent(field(m, "pooled_ua")) << " %);";
+    h << "</p>\n";
+  }
+  h << "<p class=\"note\">Mean \u00b1 sample standard deviation over runs (folds \u00d7 seeds); bold: the highest mean "
        "in the column. UA: unweighted average recall, the mean of the per-class recalls; pooled UA: UA over every test "
        "utterance of every run at once; validation UA: of the selected model on the validation speakers, which alone drive "
        "model selection and recipe choices. Train time: mean wall time of one run "
