@@ -67,12 +67,9 @@ double loss_of(Model<double>& m, const Problem& p, bool with_backward) {
   return loss;
 }
 
-void check_model_gradients(int attention_after, const std::string& pool, bool prosody) {
-  const Problem p = make_problem();
-  Model<double> m(tiny_config(attention_after, pool, prosody), nn::ModelInputs{p.mels, prosody ? p.prosody : 0, p.classes});
-  m.plan(nn::ExecContext{}, p.n, p.t, 5);
-  // Running statistics change at every training forward; they do not enter the training loss.
-  loss_of(m, p, true);
+// The gradients left in m.grads() by loss_of(m, p, true) against central finite differences of
+// the loss over every parameter.
+void expect_gradients_match_finite_differences(Model<double>& m, const Problem& p, const std::string& what) {
   const std::int64_t total = m.param_table().total();
   std::vector<double> analytic(m.grads(), m.grads() + total);
   std::vector<double> params(m.params(), m.params() + total);
@@ -80,8 +77,17 @@ void check_model_gradients(int attention_after, const std::string& pool, bool pr
     std::copy(params.begin(), params.end(), m.params());
     return loss_of(m, p, false);
   };
-  test::expect_gradient_matches("model (attention_after=" + std::to_string(attention_after) + ", " + pool + ")",
-                                params, analytic, f, 1e-6, 1e-4, 1e-8);
+  test::expect_gradient_matches(what, params, analytic, f, 1e-6, 1e-4, 1e-8);
+}
+
+void check_model_gradients(int attention_after, const std::string& pool, bool prosody) {
+  const Problem p = make_problem();
+  Model<double> m(tiny_config(attention_after, pool, prosody), nn::ModelInputs{p.mels, prosody ? p.prosody : 0, p.classes});
+  m.plan(nn::ExecContext{}, p.n, p.t, 5);
+  // Running statistics change at every training forward; they do not enter the training loss.
+  loss_of(m, p, true);
+  expect_gradients_match_finite_differences(
+      m, p, "model (attention_after=" + std::to_string(attention_after) + ", " + pool + ")");
 }
 
 // attention_identity_init: the output projection starts at zero, so the residual block is the
@@ -125,14 +131,7 @@ TEST(NnModel, IdentityInitAttentionStartsAsTheIdentityAndStillLearns) {
   }
   EXPECT_EQ(out_proj, 2);
   EXPECT_EQ(qkv, 6);
-  const std::int64_t total = m.param_table().total();
-  std::vector<double> analytic(m.grads(), m.grads() + total);
-  std::vector<double> params(m.params(), m.params() + total);
-  auto f = [&] {
-    std::copy(params.begin(), params.end(), m.params());
-    return loss_of(m, p, false);
-  };
-  test::expect_gradient_matches("model (identity-init attention after block 2)", params, analytic, f, 1e-6, 1e-4, 1e-8);
+  expect_gradients_match_finite_differences(m, p, "model (identity-init attention after block 2)");
 }
 
 TEST(NnModel, GradientsMatchFiniteDifferencesAttentionAfterBlock1) { check_model_gradients(1, "attention", true); }

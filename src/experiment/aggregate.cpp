@@ -254,10 +254,10 @@ namespace {
 
 // The approximate randomisation test and paired bootstrap of pooled UA between `name` and the
 // baseline over the utterances both predicted in the same (seed, fold); a reason instead when the
-// runs kept no predictions or do not cover the same utterances.
-json per_utterance_test(const json& models, const std::string& name, const std::string& baseline) {
+// runs kept no predictions or do not cover the same utterances. b: the baseline's predictions.
+json per_utterance_test(const json& models, const std::string& name, const std::string& baseline,
+                        const std::map<UtteranceKey, UtterancePrediction>& b) {
   const auto a = predictions_of(models.at(name).at("folds"), name);
-  const auto b = predictions_of(models.at(baseline).at("folds"), baseline);
   if (a.empty() || b.empty()) return {{"reason", "runs without per-utterance predictions"}};
   if (a.size() != b.size()) return {{"reason", "the two models' runs predicted different utterances"}};
   std::vector<int> truth, pa, pb;
@@ -300,6 +300,7 @@ void add_significance(json& results, const std::string& baseline, const std::str
     return m;
   };
   const std::map<Key, double> base = runs_of(baseline);
+  const auto base_predictions = predictions_of(models.at(baseline).at("folds"), baseline);  // parsed once
 
   json out = json::array();
   for (const auto& [name, model] : models_in_order(results)) {
@@ -337,7 +338,7 @@ void add_significance(json& results, const std::string& baseline, const std::str
     out.push_back({{"model", name}, {"baseline", baseline}, {"metric", metric},
                    {"pairs", static_cast<int>(a.size())}, {"mean_difference", mean_std(diff).mean},
                    {"wins", wins}, {"losses", losses}, {"ties", ties}, {"wilcoxon", wj}, {"paired_t", tj},
-                   {"per_utterance", per_utterance_test(models, name, baseline)}});
+                   {"per_utterance", per_utterance_test(models, name, baseline, base_predictions)}});
   }
   results["significance"] = out;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ser/error.hpp"
+#include "ser/nn/counter_rng.hpp"
 
 namespace ser::experiment {
 
@@ -15,14 +16,14 @@ namespace {
 // Observed differences closer than this count as equal (sums of the same weights in another order).
 constexpr double kDifferenceTolerance = 1e-12;
 
-// SplitMix64: a seeded stream whose values do not depend on the standard library.
+// SplitMix64 (the engine's counter mixer, ser/nn/counter_rng.hpp, over seed + k * golden ratio): a
+// seeded stream whose values do not depend on the standard library.
 struct SplitMix {
   std::uint64_t state;
   std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    const std::uint64_t z = nn::mix64(state);
+    state += 0x9e3779b97f4a7c15ULL;
+    return z;
   }
   // Uniform in [0, n); the modulo bias is below n / 2^64, far under any resampling error.
   std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
