@@ -59,7 +59,8 @@ std::map<std::string, int> label_counts(const ser::Manifest& m) {
 // ---- class sets ----------------------------------------------------------------------------------
 
 TEST(CorpusClassSets, NamesAndCanonicalOrders) {
-  EXPECT_EQ(ser::corpus_names(), (Strings{"emodb", "ravdess", "cremad", "tess", "csv", "synthetic"}));
+  EXPECT_EQ(ser::corpus_names(),
+            (Strings{"emodb", "ravdess", "cremad", "tess", "savee", "iemocap", "msppodcast", "csv", "synthetic"}));
   EXPECT_EQ(ser::corpus_classes("emodb"), (Strings{"angry", "boredom", "disgust", "fear", "happy", "sad", "neutral"}));
   EXPECT_EQ(ser::corpus_classes("ravdess"),
             (Strings{"neutral", "calm", "happy", "sad", "angry", "fear", "disgust", "surprise"}));
@@ -87,7 +88,7 @@ TEST(CorpusClassSets, Resolve) {
 TEST(CorpusClassSets, ManifestHelpers) {
   ser::Manifest m;
   m.class_names = {"angry", "sad"};
-  m.utterances = {{"b.wav", "sad", "02", {}}, {"a.wav", "angry", "01", {}}, {"c.wav", "sad", "01", {}}};
+  m.utterances = {{"b.wav", "sad", "02", "", "", {}}, {"a.wav", "angry", "01", "", "", {}}, {"c.wav", "sad", "01", "", "", {}}};
   EXPECT_EQ(m.label_index("sad"), 1);
   EXPECT_EQ(m.label_index("happy"), -1);
   EXPECT_EQ(m.speakers(), (Strings{"01", "02"}));
@@ -364,7 +365,7 @@ TEST(CorpusCsv, Errors) {
 }
 
 TEST(CorpusManifest, UnknownCorpus) {
-  expect_error([] { ser::load_manifest("iemocap", "/tmp"); }, {"iemocap"});
+  expect_error([] { ser::load_manifest("timit", "/tmp"); }, {"timit", "known", "iemocap"});
 }
 
 TEST(CorpusManifest, Synthetic) {

@@ -1,18 +1,18 @@
-// tests/test_experiment_runner.cpp — `ser experiment`: speaker-independent folds, experiment files,
-// derived caches, and a whole (tiny) experiment on the synthetic corpus through the CLI.
+// tests/test_experiment_runner.cpp — `ser experiment`: experiment files, derived caches, and a whole (tiny) experiment on the synthetic corpus through the CLI.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "experiment/experiment_config.hpp"
 #include "experiment/feature_sets.hpp"
-#include "experiment/protocol.hpp"
+#include "ser/build_info.hpp"
 #include "ser/error.hpp"
 #include "test_util.hpp"
 
@@ -20,58 +20,6 @@ namespace ser {
 namespace {
 
 using namespace experiment;
-
-std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
-
-void expect_disjoint_and_complete(const Fold& f, const std::vector<std::string>& all) {
-  std::set<std::string> seen;
-  for (const auto* side : {&f.test, &f.validation, &f.train})
-    for (const auto& s : *side) EXPECT_TRUE(seen.insert(s).second) << s << " appears twice in fold " << f.index;
-  EXPECT_EQ(seen, as_set(all));
-  EXPECT_FALSE(f.test.empty());
-  EXPECT_FALSE(f.validation.empty());
-  EXPECT_FALSE(f.train.empty());
-}
-
-TEST(ExperimentProtocol, LeaveOneSpeakerOutTestsEverySpeakerOnceAndValidatesOnTheTrainingSide) {
-  const std::vector<std::string> spk{"16", "03", "08", "09", "10", "11", "03"};  // unsorted, one duplicate
-  const auto folds = leave_one_speaker_out(spk, 2);
-  ASSERT_EQ(folds.size(), 6u);
-  std::map<std::string, int> tested, validated;
-  for (const auto& f : folds) {
-    expect_disjoint_and_complete(f, {"03", "08", "09", "10", "11", "16"});
-    ASSERT_EQ(f.test.size(), 1u);
-    EXPECT_EQ(f.validation.size(), 2u);
-    ++tested[f.test[0]];
-    for (const auto& v : f.validation) ++validated[v];
-  }
-  for (const auto& [s, n] : tested) EXPECT_EQ(n, 1) << s;
-  for (const auto& [s, n] : validated) EXPECT_EQ(n, 2) << s;  // rotation: every speaker validates equally often
-  EXPECT_EQ(folds[0].test[0], "03");
-  EXPECT_EQ(folds[0].validation, (std::vector<std::string>{"08", "09"}));
-  EXPECT_THROW(leave_one_speaker_out({"a", "b"}, 1), Error);
-}
-
-TEST(ExperimentProtocol, SpeakerKFoldDealsEverySpeakerIntoOneTestGroupDeterministically) {
-  std::vector<std::string> spk;
-  for (int i = 0; i < 10; ++i) spk.push_back(std::string("s").append(std::to_string(i)));
-  const auto a = speaker_k_fold(spk, 3, 1, 7), b = speaker_k_fold(spk, 3, 1, 7), c = speaker_k_fold(spk, 3, 1, 8);
-  ASSERT_EQ(a.size(), 3u);
-  std::map<std::string, int> tested;
-  for (const auto& f : a) {
-    expect_disjoint_and_complete(f, [&] { auto s = spk; std::sort(s.begin(), s.end()); return s; }());
-    EXPECT_GE(f.test.size(), 3u);
-    EXPECT_LE(f.test.size(), 4u);
-    for (const auto& s : f.test) ++tested[s];
-  }
-  EXPECT_EQ(tested.size(), 10u);
-  for (const auto& [s, n] : tested) EXPECT_EQ(n, 1) << s;
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].test, b[i].test);
-  bool differs = false;
-  for (std::size_t i = 0; i < a.size(); ++i) differs |= a[i].test != c[i].test;
-  EXPECT_TRUE(differs) << "another split_seed should deal the speakers differently";
-  EXPECT_THROW(speaker_k_fold(spk, 11, 1, 1), Error);
-}
 
 std::string config_error(const std::string& text, const std::string& dir = ".") {
   try {
@@ -190,6 +138,13 @@ TEST(ExperimentRun, TinySyntheticExperimentWritesResultsAndReusesFinishedRuns) {
   const nlohmann::json r = nlohmann::json::parse(in);
   EXPECT_EQ(r["class_names"].size(), 7u);
   EXPECT_TRUE(r["synthetic"].get<bool>());
+  // The commit is the one the binary was built from, not that of the working directory's checkout;
+  // built from a git checkout it is a hash, "+dirty" when the tree had changes.
+  EXPECT_EQ(r["commit"], build_commit());
+  EXPECT_EQ(r["models"]["svm_rbf"]["folds"][0]["commit"], build_commit());
+  if (std::filesystem::exists(std::string(SER_REPO_DIR) + "/.git")) {
+    EXPECT_TRUE(std::regex_match(std::string(build_commit()), std::regex("[0-9a-f]{7,}(\\+dirty)?"))) << build_commit();
+  }
   for (const char* name : {"hybrid", "cnn", "svm_rbf", "gmm", "mlp"}) {
     const auto& m = r["models"][name];
     ASSERT_EQ(m["folds"].size(), 2u) << name;
@@ -250,6 +205,26 @@ TEST(ExperimentRun, BadInputsAreClearErrors) {
   EXPECT_NE(out.find("--data"), std::string::npos) << out;
   EXPECT_EQ(test::run_ser(std::string("experiment ").append(dir.file("missing.toml")), &out), 1);
   EXPECT_NE(out.find("missing.toml"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ser
+
+namespace ser {
+namespace {
+
+// Every experiment file shipped in experiments/ parses, and the models' run configs exist.
+TEST(ExperimentConfigFile, EveryShippedExperimentFileParses) {
+  int parsed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SER_REPO_DIR) + "/experiments")) {
+    if (entry.path().extension() != ".toml") continue;
+    std::ifstream in(entry.path());
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (text.find("[experiment]") == std::string::npos) continue;  // a run config
+    EXPECT_NO_THROW(experiment::load_experiment_config(entry.path().string())) << entry.path();
+    ++parsed;
+  }
+  EXPECT_GE(parsed, 10);
 }
 
 }  // namespace

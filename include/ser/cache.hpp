@@ -6,6 +6,8 @@
 //   /labels       int32   (n_utterances,)               index into attribute class_names
 //   /speakers     string  (n_utterances,)
 //   /paths        string  (n_utterances,)               relative to the corpus folder
+//   /groups       string  (n_utterances,)  optional     fold group (IEMOCAP session)
+//   /splits       string  (n_utterances,)  optional     the corpus's own partition (MSP-Podcast Split_Set)
 //   root attributes: format = "ser-feature-cache", format_version, feature_config (JSON),
 //   class_names, prosody_names, functional_names, corpus, frontend, ser_version.
 // Written to a temporary name and renamed when complete: a cache at the final name is whole.
@@ -35,6 +37,8 @@ struct FeatureCache {
   std::vector<std::int32_t> labels;        // (n_utterances,)
   std::vector<std::string> speakers;       // (n_utterances,)
   std::vector<std::string> paths;          // (n_utterances,)
+  std::vector<std::string> groups;         // (n_utterances,) or empty: the corpus has no fold groups
+  std::vector<std::string> splits;         // (n_utterances,) or empty: the corpus has no partition
 
   std::size_t n_utterances() const { return labels.size(); }
   std::int64_t total_frames() const { return offsets.empty() ? 0 : offsets.back(); }
@@ -46,7 +50,8 @@ class CacheWriter {
  public:
   CacheWriter(std::string path, FeatureConfig config, std::string corpus, std::string frontend,
               std::vector<std::string> class_names);
-  void add(const std::string& rel_path, const std::string& speaker, int label, const UtteranceFeatures& f);
+  void add(const std::string& rel_path, const std::string& speaker, int label, const UtteranceFeatures& f,
+           const std::string& group = "", const std::string& split = "");
   std::size_t size() const { return cache_.n_utterances(); }
   // Writes PATH.tmp-PID, then renames it to PATH. Throws ser::Error (and removes the temporary)
   // on failure; a previous cache at PATH stays untouched until the rename.

@@ -39,6 +39,15 @@ std::string describe_cache(const FeatureCache& c, const std::string& path) {
   os << "\n  speakers      " << per_speaker.size() << ":";
   for (const auto& [s, n] : per_speaker) os << " " << s << "(" << n << ")";
   os << "\n";
+  for (const auto& [label, values] : {std::pair<const char*, const std::vector<std::string>*>{"fold groups ", &c.groups},
+                                      {"partitions  ", &c.splits}}) {
+    if (values->empty()) continue;
+    std::map<std::string, int> count;
+    for (const auto& v : *values) ++count[v];
+    os << "  " << label << "  " << count.size() << ":";
+    for (const auto& [v, n] : count) os << " " << (v.empty() ? "(none)" : v) << "(" << n << ")";
+    os << "\n";
+  }
 
   // Per-column range of the log-mel and prosody, to spot a broken extraction at a glance.
   if (!c.logmel.empty()) {

@@ -48,6 +48,8 @@ FeatureCache read_cache(const std::string& path) {
   c.labels = h5::read_i32(f, path, "labels");
   c.speakers = h5::read_strings(f, path, "speakers");
   c.paths = h5::read_strings(f, path, "paths");
+  if (h5::has_dataset(f, "groups")) c.groups = h5::read_strings(f, path, "groups");
+  if (h5::has_dataset(f, "splits")) c.splits = h5::read_strings(f, path, "splits");
 
   const std::size_t n = c.labels.size();
   require(lm_dims.size() == 2 && lm_dims[1] == static_cast<hsize_t>(c.n_mels()), path,
@@ -65,6 +67,8 @@ FeatureCache read_cache(const std::string& path) {
   require(fn_dims.size() == 2 && fn_dims[0] == n && fn_dims[1] == c.functional_names.size(), path,
           "/functionals must be (n_utterances, n_functionals) matching functional_names");
   require(c.speakers.size() == n && c.paths.size() == n, path, "/speakers and /paths must have one entry per utterance");
+  require(c.groups.empty() || c.groups.size() == n, path, "/groups must have one entry per utterance");
+  require(c.splits.empty() || c.splits.size() == n, path, "/splits must have one entry per utterance");
   for (std::size_t u = 0; u < n; ++u)
     require(c.labels[u] >= 0 && c.labels[u] < static_cast<int>(c.class_names.size()), path,
             "label " + std::to_string(c.labels[u]) + " of utterance " + std::to_string(u) + " is outside class_names");

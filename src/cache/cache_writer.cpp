@@ -2,11 +2,13 @@
 // failed run never leaves a file at PATH that looks like a cache.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "cache/h5_handles.hpp"
 #include "ser/cache.hpp"
 #include "ser/prosody.hpp"
+#include "ser/build_info.hpp"
 
 namespace ser {
 
@@ -22,7 +24,8 @@ CacheWriter::CacheWriter(std::string path, FeatureConfig config, std::string cor
   cache_.offsets = {0};
 }
 
-void CacheWriter::add(const std::string& rel_path, const std::string& speaker, int label, const UtteranceFeatures& f) {
+void CacheWriter::add(const std::string& rel_path, const std::string& speaker, int label, const UtteranceFeatures& f,
+                      const std::string& group, const std::string& split) {
   const std::size_t n_mels = cache_.config.logmel.n_mels, n_pros = cache_.prosody_names.size();
   if (f.logmel.size() != static_cast<std::size_t>(f.n_frames) * n_mels ||
       f.prosody.size() != static_cast<std::size_t>(f.n_frames) * n_pros ||
@@ -37,6 +40,8 @@ void CacheWriter::add(const std::string& rel_path, const std::string& speaker, i
   cache_.labels.push_back(label);
   cache_.speakers.push_back(speaker);
   cache_.paths.push_back(rel_path);
+  cache_.groups.push_back(group);
+  cache_.splits.push_back(split);
 }
 
 void CacheWriter::commit() {
@@ -45,8 +50,7 @@ void CacheWriter::commit() {
   const std::string tmp = path_ + ".tmp-" + std::to_string(::getpid());
   try {
     {
-      h5::Handle file = h5::check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, tmp,
-                                  "creating the cache file");
+      h5::Handle file = h5::create_file(tmp, "creating the cache file");
       const hid_t f = file.get();
       const hsize_t frames = static_cast<hsize_t>(cache_.total_frames());
       const hsize_t utts = cache_.n_utterances();
@@ -61,6 +65,12 @@ void CacheWriter::commit() {
       h5::write_i32(f, tmp, "labels", cache_.labels);
       h5::write_strings(f, tmp, "speakers", cache_.speakers);
       h5::write_strings(f, tmp, "paths", cache_.paths);
+      // Only corpora with fold groups (IEMOCAP sessions) or their own partition (MSP-Podcast) have these.
+      const auto any = [](const std::vector<std::string>& v) {
+        return std::any_of(v.begin(), v.end(), [](const std::string& s) { return !s.empty(); });
+      };
+      if (any(cache_.groups)) h5::write_strings(f, tmp, "groups", cache_.groups);
+      if (any(cache_.splits)) h5::write_strings(f, tmp, "splits", cache_.splits);
       h5::write_attr_string(f, tmp, "format", "ser-feature-cache");
       h5::write_attr_int(f, tmp, "format_version", kCacheFormatVersion);
       h5::write_attr_string(f, tmp, "feature_config", cache_.config.to_json());
@@ -70,6 +80,7 @@ void CacheWriter::commit() {
       h5::write_attr_string(f, tmp, "corpus", cache_.corpus);
       h5::write_attr_string(f, tmp, "frontend", cache_.frontend);
       h5::write_attr_string(f, tmp, "ser_version", SER_VERSION);
+      h5::write_attr_string(f, tmp, "ser_commit", build_commit());
       h5::check(H5Fflush(f, H5F_SCOPE_GLOBAL), tmp, "flushing the cache file");
     }  // closed here, before the rename
     std::filesystem::rename(tmp, path_);

@@ -128,7 +128,7 @@ ExtractReport extract_corpus(const Manifest& m, const ExtractOptions& opt, const
     report.frontend_seconds += since(tf);
     for (std::size_t k = 0; k < feats.size(); ++k) {
       const Utterance& u = m.utterances[index[k]];
-      writer.add(u.path, u.speaker, m.label_index(u.label), feats[k]);
+      writer.add(u.path, u.speaker, m.label_index(u.label), feats[k], u.group, u.split);
     }
     if (show && (since(t0) - last_print > 0.25 || end == total)) {
       last_print = since(t0);

@@ -1,6 +1,11 @@
 #include "cache/h5_handles.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 namespace ser::h5 {
@@ -17,6 +22,21 @@ Handle check(hid_t id, Handle::Closer closer, const std::string& file, const std
 
 void check(herr_t status, const std::string& file, const std::string& what) {
   if (status < 0) throw file_error(file, what + " failed");
+}
+
+Handle create_file(const std::string& tmp, const std::string& what) {
+  const hid_t id = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (id >= 0) return Handle(id, H5Fclose);
+  // HDF5's own message does not carry errno; creating the file directly tells why.
+  std::string reason = "HDF5 could not create it";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    reason = std::strerror(errno);
+  } else {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+  }
+  throw file_error(tmp, what + " failed: " + reason);
 }
 
 namespace {
@@ -175,6 +195,8 @@ std::vector<std::int64_t> read_i64(hid_t file, const std::string& path, const st
 std::vector<std::int32_t> read_i32(hid_t file, const std::string& path, const std::string& name) {
   return read_numeric<std::int32_t>(file, path, name, H5T_NATIVE_INT32, H5T_INTEGER, "integer", nullptr);
 }
+
+bool has_dataset(hid_t file, const std::string& name) { return H5Lexists(file, name.c_str(), H5P_DEFAULT) > 0; }
 
 std::vector<std::string> read_strings(hid_t file, const std::string& path, const std::string& name) {
   Handle ds = open_dataset(file, path, name);

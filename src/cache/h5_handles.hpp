@@ -45,6 +45,9 @@ void quiet_errors();
 
 Handle check(hid_t id, Handle::Closer closer, const std::string& file, const std::string& what);
 void check(herr_t status, const std::string& file, const std::string& what);
+// Creates (truncates) the HDF5 file `tmp`; on failure the error names `tmp` and the system's reason
+// (e.g. "Permission denied", "No such file or directory"), found by trying to create it directly.
+Handle create_file(const std::string& tmp, const std::string& what);
 
 // Writers (chunked, shuffle + deflate for the numeric datasets unless told not to compress).
 enum class Compression { deflate, none };
@@ -63,6 +66,7 @@ std::vector<float> read_f32(hid_t file, const std::string& path, const std::stri
 std::vector<std::int64_t> read_i64(hid_t file, const std::string& path, const std::string& name);
 std::vector<std::int32_t> read_i32(hid_t file, const std::string& path, const std::string& name);
 std::vector<std::string> read_strings(hid_t file, const std::string& path, const std::string& name);
+bool has_dataset(hid_t file, const std::string& name);
 std::string read_attr_string(hid_t obj, const std::string& path, const std::string& name);
 std::vector<std::string> read_attr_strings(hid_t obj, const std::string& path, const std::string& name);
 std::int64_t read_attr_int(hid_t obj, const std::string& path, const std::string& name);

@@ -15,6 +15,7 @@ struct FeaturesArgs {
   std::string data;
   std::string out;
   std::string classes = "all";
+  std::string filter;
   std::string feature_config;
   std::string on_error = "fail";
   bool dump_config = false;
@@ -30,7 +31,7 @@ void run_features(const FeaturesArgs& a) {
   if (a.out.empty()) throw Error("ser features: --out CACHE.h5 is required");
   if (a.corpus != "synthetic" && a.data.empty())
     throw Error("ser features: --data DIR is required for corpus '" + a.corpus + "'");
-  const Manifest m = load_manifest(a.corpus, a.data, a.classes);
+  const Manifest m = load_manifest(a.corpus, a.data, a.classes, a.filter);
   ExtractOptions opt;
   opt.config = cfg;
   opt.path = resolve_frontend_path(a.device);
@@ -52,12 +53,14 @@ void run_features(const FeaturesArgs& a) {
 void register_features(CLI::App& app) {
   auto args = std::make_shared<FeaturesArgs>();
   CLI::App* cmd = app.add_subcommand("features", "Extract log-mel and prosodic features of a corpus into an HDF5 cache");
-  cmd->add_option("--corpus", args->corpus, "emodb, ravdess, cremad, tess, csv or synthetic (embedded default)")
+  cmd->add_option("--corpus", args->corpus, "emodb, ravdess, cremad, tess, savee, iemocap, msppodcast, csv or synthetic (embedded default)")
       ->capture_default_str();
   cmd->add_option("--data", args->data, "corpus folder (for csv: folder with manifest.csv, or the .csv)");
   cmd->add_option("--out", args->out, "cache file to write (written to a temporary name, renamed when complete)");
-  cmd->add_option("--classes", args->classes, "all, paper4 (angry,happy,sad,neutral) or a comma list")
+  cmd->add_option("--classes", args->classes,
+                  "all, paper4 (angry,happy,sad,neutral), iemocap4 (neutral,happy+excited,angry,sad) or a comma list")
       ->capture_default_str();
+  cmd->add_option("--filter", args->filter, "only utterances whose field FIELD is VALUE (FIELD=VALUE, e.g. type=improvised)");
   cmd->add_option("--feature-config", args->feature_config, "JSON feature config (default: torchaudio-equivalent)");
   cmd->add_option("--on-error", args->on_error, "fail on the first bad file, or skip bad files and list them")
       ->check(CLI::IsMember({"fail", "skip"}))

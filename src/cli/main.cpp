@@ -5,13 +5,14 @@
 
 #include "cli/commands.hpp"
 #include "experiment/run_context.hpp"
+#include "ser/build_info.hpp"
 #include "ser/error.hpp"
 
 int main(int argc, char** argv) {
   ser::run_context::set_command_line(argc, argv);
   CLI::App app{"ser " SER_VERSION " — speech emotion recognition: features, training and evaluation on CPU and CUDA"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ser " SER_VERSION);
+  app.set_version_flag("--version", std::string("ser " SER_VERSION " (commit ") + ser::build_commit() + ")");
   ser::cli::register_demo(app);
   ser::cli::register_features(app);
   ser::cli::register_inspect(app);

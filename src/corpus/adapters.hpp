@@ -1,6 +1,7 @@
 // src/corpus/adapters.hpp — internal interface between load_manifest and the per-corpus adapters.
 #pragma once
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct Scan {
   std::string root;
   std::vector<Utterance> utterances;
   std::string source;  // what errors about the whole corpus name (the folder, or the CSV file)
+  std::map<std::string, int> left_out;  // labels the corpus marks as no emotion -> utterances dropped
 };
 
 // One per corpus. Each throws ser::Error naming the folder when it is missing or holds no audio,
@@ -25,9 +27,12 @@ Scan scan_ravdess(const std::string& root);
 Scan scan_cremad(const std::string& root);
 Scan scan_tess(const std::string& root);
 Scan scan_csv(const std::string& root);
+Scan scan_savee(const std::string& root);
+Scan scan_iemocap(const std::string& root);
+Scan scan_msppodcast(const std::string& root);
 
 // ---- emotions.cpp -------------------------------------------------------------------------------
-// neutral calm happy sad angry fear disgust surprise boredom
+// neutral calm happy sad angry fear disgust surprise boredom excited frustrated contempt
 const std::vector<std::string>& canonical_emotions();
 // Canonical name for a label (case-insensitive, surrounding blanks ignored, common synonyms such as
 // "anger" or "fearful" accepted); "" when it is not an emotion ser knows.
@@ -56,5 +61,7 @@ struct CsvRecord {
 // LF, CRLF or CR ends a record; a UTF-8 byte-order mark is skipped; blank lines are dropped.
 // Throws "PATH:LINE: reason" for an unterminated quote or text after a closing quote.
 std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& path);
+// The whole file as text; throws "PATH: cannot open/read WHAT".
+std::string read_text_file(const fs::path& file, const std::string& what);
 
 }  // namespace ser::corpus

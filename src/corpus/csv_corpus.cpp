@@ -1,9 +1,9 @@
 // A corpus described by a CSV manifest: header with path,label,speaker (any order, any case) plus
-// optional extra columns, which become utterance fields. Paths are relative to the CSV's folder.
-#include <fstream>
+// optional extra columns, which become utterance fields ("group" and "split" also set the fold group
+// and the predefined partition). Paths are relative to the CSV's folder. Speaker "unknown" (any
+// case) marks an utterance whose speaker is not known.
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "corpus/adapters.hpp"
 #include "ser/error.hpp"
@@ -23,21 +23,12 @@ fs::path locate_csv(const std::string& root) {
   return fs::path(root);
 }
 
-std::string read_text(const fs::path& csv) {
-  std::ifstream in(csv, std::ios::binary);
-  if (!in) throw file_error(csv.string(), "cannot open the CSV manifest");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw file_error(csv.string(), "cannot read the CSV manifest");
-  return text.str();
-}
-
 }  // namespace
 
 Scan scan_csv(const std::string& root_arg) {
   const fs::path csv = locate_csv(root_arg);
   const std::string where = csv.string();
-  const std::vector<CsvRecord> records = parse_csv(read_text(csv), where);
+  const std::vector<CsvRecord> records = parse_csv(read_text_file(csv, "the CSV manifest"), where);
   if (records.empty()) throw file_error(where, "empty CSV manifest (expected a header path,label,speaker)");
 
   // Header: required columns by lower-case name; extra columns keep their spelling as field names.
@@ -88,8 +79,9 @@ Scan scan_csv(const std::string& root_arg) {
       throw Error(at + ": unknown emotion label '" + rec.fields[label_col] + "' for " + rel + " (expected one of " +
                   join(canonical_emotions(), " ") + ")");
     }
-    const std::string speaker = trim(rec.fields[speaker_col]);
+    std::string speaker = trim(rec.fields[speaker_col]);
     if (speaker.empty()) throw Error(at + ": empty speaker for " + rel);
+    if (to_lower(speaker) == kUnknownSpeaker) speaker = kUnknownSpeaker;
 
     Utterance u;
     u.path = rel;
@@ -98,6 +90,10 @@ Scan scan_csv(const std::string& root_arg) {
     for (std::size_t c = 0; c < header.size(); ++c) {
       if (c != path_col && c != label_col && c != speaker_col) u.fields[header[c]] = rec.fields[c];
     }
+    // Optional columns with a meaning: "group" (fold group, e.g. a recording session) and "split"
+    // (a predefined partition: train / validation / test).
+    if (column.count("group")) u.group = trim(rec.fields[column["group"]]);
+    if (column.count("split")) u.split = to_lower(trim(rec.fields[column["split"]]));
     scan.utterances.push_back(std::move(u));
   }
   if (scan.utterances.empty()) throw file_error(where, "the CSV manifest lists no utterances");

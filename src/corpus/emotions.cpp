@@ -8,8 +8,11 @@
 namespace ser::corpus {
 
 const std::vector<std::string>& canonical_emotions() {
-  static const std::vector<std::string> names = {"neutral", "calm",    "happy",    "sad",    "angry",
-                                                 "fear",    "disgust", "surprise", "boredom"};
+  // The first nine are the basic set of the acted corpora; IEMOCAP adds excited and frustrated,
+  // MSP-Podcast contempt.
+  static const std::vector<std::string> names = {"neutral",  "calm",    "happy",   "sad",        "angry",
+                                                 "fear",     "disgust", "surprise", "boredom",   "excited",
+                                                 "frustrated", "contempt"};
   return names;
 }
 
@@ -37,6 +40,7 @@ std::string canonical_emotion(const std::string& label) {
       {"fearful", "fear"},        {"disgusted", "disgust"},   {"surprised", "surprise"},
       {"bored", "boredom"},       {"scared", "fear"},         {"afraid", "fear"},
       {"neutrality", "neutral"},  {"calmness", "calm"},       {"pleasant surprise", "surprise"},
+      {"excitement", "excited"},  {"frustration", "frustrated"}, {"contemptuous", "contempt"},
   };
   const std::string key = to_lower(trim(label));
   const auto& names = canonical_emotions();

@@ -1,5 +1,7 @@
 // Folder checks and .wav listing shared by the folder-based corpus adapters.
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "corpus/adapters.hpp"
 #include "ser/error.hpp"
@@ -61,6 +63,15 @@ std::string relative_path(const fs::path& file, const fs::path& root) {
 
 void require_some(const std::vector<fs::path>& files, const fs::path& dir, const std::string& corpus) {
   if (files.empty()) throw file_error(dir.string(), "no .wav files found (expected the " + corpus + " corpus here)");
+}
+
+std::string read_text_file(const fs::path& file, const std::string& what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw file_error(file.string(), "cannot open " + what);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw file_error(file.string(), "cannot read " + what);
+  return text.str();
 }
 
 }  // namespace ser::corpus

@@ -1,6 +1,7 @@
 // src/experiment/experiment_config.cpp — reading and validating experiments/NAME.toml.
 #include "experiment/experiment_config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -38,13 +39,24 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   r.get("split_seed", c.split_seed); r.get("seeds", c.seeds); r.get("normalisation", c.normalisation);
   r.get("baseline", c.baseline); r.get("attention_examples", c.attention_examples);
   r.get("test_corpus", c.test_corpus); r.get("both_directions", c.both_directions);
+  r.get("filter", c.filter); r.get("train_partition", c.train_partition);
+  r.get("validation_partition", c.validation_partition); r.get("test_partition", c.test_partition);
   r.get("synthetic_speakers", c.synthetic_speakers); r.get("synthetic_per_emotion", c.synthetic_per_emotion);
   r.reject_unknown();
   if (c.title.empty()) c.title = c.name;
   const std::string ex = origin + ": [experiment] ";
   if (c.name.empty() || c.name.find('/') != std::string::npos) throw Error(ex + "name: must be a plain folder name");
-  if (c.protocol != "loso" && c.protocol != "kfold" && c.protocol != "cross_corpus")
-    throw Error(ex + "protocol: expected \"loso\", \"kfold\" or \"cross_corpus\", found \"" + c.protocol + "\"");
+  if (c.protocol != "loso" && c.protocol != "logo" && c.protocol != "kfold" && c.protocol != "predefined" &&
+      c.protocol != "cross_corpus")
+    throw Error(ex + "protocol: expected \"loso\", \"logo\", \"kfold\", \"predefined\" or \"cross_corpus\", found \"" +
+                c.protocol + "\"");
+  for (auto* p : {&c.train_partition, &c.validation_partition, &c.test_partition}) {
+    std::transform(p->begin(), p->end(), p->begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    if (p->empty()) throw Error(ex + "train_partition, validation_partition and test_partition must not be empty");
+  }
+  if (c.train_partition == c.validation_partition || c.train_partition == c.test_partition ||
+      c.validation_partition == c.test_partition)
+    throw Error(ex + "train_partition, validation_partition and test_partition must be three different partitions");
   if (c.protocol == "kfold" && c.folds < 2) throw Error(ex + "folds: k-fold needs at least 2 folds");
   if (c.validation_speakers < 1) throw Error(ex + "validation_speakers: at least 1 (model selection needs them)");
   if (c.seeds.empty()) throw Error(ex + "seeds: at least one seed");

@@ -23,9 +23,14 @@ struct ExperimentConfig {
   std::string name;         // runs/NAME
   std::string title;
   std::string corpus = "synthetic";     // adapter for --data (see `ser corpus`)
-  std::string classes = "all";          // class set ("all", "paper4" or a list)
-  std::string protocol = "loso";        // "loso" | "kfold" | "cross_corpus"
+  std::string classes = "all";          // class set ("all", "paper4", "iemocap4" or a list)
+  std::string filter;                   // "FIELD=VALUE": only those utterances (e.g. type=improvised)
+  std::string protocol = "loso";        // "loso" | "logo" (leave one fold group out, e.g. an IEMOCAP
+                                        // session) | "kfold" | "predefined" | "cross_corpus"
   int folds = 5;                        // kfold: number of speaker groups
+  std::string train_partition = "train";            // predefined: the corpus's partitions that
+  std::string validation_partition = "validation";  // become the training, validation and test
+  std::string test_partition = "test";              // sides (MSP-Podcast: development, test1)
   int validation_speakers = 1;          // taken from the training side of every fold
   std::uint64_t split_seed = 1;         // kfold: how speakers are dealt into groups
   std::vector<std::uint64_t> seeds{1};  // every model x fold runs once per seed

@@ -29,8 +29,15 @@ std::string stale_reason(const std::string& path, const Manifest& m, const Featu
     return "it holds " + std::to_string(c.n_utterances()) + " utterances, the corpus has " +
            std::to_string(m.utterances.size());
   if (c.class_names != m.class_names) return "its class set differs";
-  for (std::size_t i = 0; i < m.utterances.size(); ++i)
-    if (c.paths[i] != m.utterances[i].path) return "its utterance " + c.paths[i] + " is not the corpus's " + m.utterances[i].path;
+  for (std::size_t i = 0; i < m.utterances.size(); ++i) {
+    const Utterance& u = m.utterances[i];
+    if (c.paths[i] != u.path) return "its utterance " + c.paths[i] + " is not the corpus's " + u.path;
+    if (c.speakers[i] != u.speaker || c.class_names[static_cast<std::size_t>(c.labels[i])] != u.label)
+      return "the speaker or label of " + u.path + " differs";
+    if ((c.groups.empty() ? std::string() : c.groups[i]) != u.group ||
+        (c.splits.empty() ? std::string() : c.splits[i]) != u.split)
+      return "the fold group or partition of " + u.path + " differs";
+  }
   return "";
 }
 
@@ -67,7 +74,12 @@ FeatureCache obtain_cache(const CacheRequest& q, std::ostream& log) {
     for (const auto& u : full.utterances)
       if (kept.label_index(u.label) >= 0) kept.utterances.push_back(u);
   } else {
-    kept = load_manifest(q.corpus, q.data, q.classes);
+    kept = load_manifest(q.corpus, q.data, q.classes, q.filter);
+  }
+  if (!kept.left_out.empty()) {
+    log << "features: left out as no emotion class:";
+    for (const auto& [label, n] : kept.left_out) log << " " << n << " x " << label;
+    log << "\n";
   }
   const std::string why = stale_reason(q.path, kept, q.extract.config);
   if (why.empty()) {
@@ -106,6 +118,8 @@ FeatureCache merge_caches(const FeatureCache& a, const std::string& name_a, cons
     throw Error("cannot merge the " + name_a + " and " + name_b + " caches: their prosodic feature sets differ");
   FeatureCache c = a;
   c.corpus = name_a + "+" + name_b;
+  c.groups.clear();  // a cross-corpus fold is a corpus: neither fold groups nor partitions apply
+  c.splits.clear();
   for (auto& s : c.speakers) s = std::string(name_a).append(":").append(s);
   for (auto& p : c.paths) p = std::string(name_a).append(":").append(p);
   const std::int64_t base = c.total_frames();

@@ -14,6 +14,7 @@ struct CacheRequest {
   std::string corpus;        // adapter name
   std::string data;          // corpus folder ("" for synthetic)
   std::string classes = "all";
+  std::string filter;        // "FIELD=VALUE" or "" (load_manifest)
   std::string path;          // where the cache lives
   ExtractOptions extract;    // front-end path, threads, synthetic corpus config
 };

@@ -113,7 +113,16 @@ std::string text_field(const json& obj, const char* key, const std::string& fall
 std::string protocol_text(const json& results) {
   const json p = results.value("protocol", json::object());
   const std::string kind = text_field(p, "kind");
-  std::string s = kind == "loso" ? "leave-one-speaker-out" : kind == "kfold" ? "k-fold over speakers" : kind.empty() ? "protocol not recorded" : kind;
+  std::string s = kind == "loso"         ? "leave-one-speaker-out"
+                  : kind == "logo"       ? "leave-one-group-out (every speaker of one fold group, e.g. an IEMOCAP session)"
+                  : kind == "kfold"      ? "k-fold over speakers"
+                  : kind == "predefined" ? "the corpus's predefined partition"
+                  : kind.empty()         ? "protocol not recorded"
+                                         : kind;
+  if (p.contains("partitions") && p["partitions"].is_object())
+    s.append(" (train '").append(text_field(p["partitions"], "train")).append("', validation '")
+        .append(text_field(p["partitions"], "validation")).append("', test '").append(text_field(p["partitions"], "test")).append("')");
+  if (!text_field(p, "filter").empty()) s.append(", utterances with ").append(text_field(p, "filter"));
   if (p.contains("folds") && p["folds"].is_number()) s.append(", ").append(p["folds"].dump()).append(" folds");
   if (p.contains("seeds") && p["seeds"].is_array()) {
     std::string list;

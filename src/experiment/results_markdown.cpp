@@ -200,6 +200,46 @@ void cross_corpus(std::ostringstream& md, const json& r) {
 
 }  // namespace
 
+// Every fold's sides: speakers, utterances per class (test / validation / train), speakers the test
+// side shares with the others (none for a speaker-independent protocol).
+void fold_table(std::ostringstream& md, const json& r, const std::vector<std::string>& names) {
+  const json& details = field(field(r, "protocol"), "fold_details");
+  if (!details.is_array() || details.empty()) return;
+  md << "## Folds\n\nUtterances per class on each side of every fold, test / validation / train";
+  for (const json& note : field(field(r, "protocol"), "notes"))
+    if (note.is_string()) md << "; " << markdown_cell(note.get<std::string>());
+  md << ".\n\n| Fold | Test speakers | Validation speakers | Train speakers |";
+  for (const auto& c : names) md << " " << markdown_cell(c) << " |";
+  md << " Shared speakers |\n|--:|:--|:--|--:|";
+  for (std::size_t i = 0; i < names.size(); ++i) md << "--:|";
+  md << "--:|\n";
+  const auto speakers = [](const json& d, const char* list, const char* count) {
+    const json& l = field(d, list);
+    if (!l.is_array()) return text_field(d, count, kMissing);
+    std::string s;
+    for (const json& x : l) s.append(s.empty() ? "" : ", ").append(x.is_string() ? x.get<std::string>() : x.dump());
+    return markdown_cell(s);
+  };
+  for (const json& d : details) {
+    md << "| " << text_field(d, "fold", "?") << " | " << speakers(d, "test", "test_speakers") << " | "
+       << speakers(d, "validation", "validation_speakers") << " | " << text_field(d, "train_speakers", kMissing) << " |";
+    const json& u = field(d, "utterances");
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      std::string cell;
+      for (const char* side : {"test", "validation", "train"}) {
+        const json& v = field(u, side);
+        cell.append(cell.empty() ? "" : " / ").append(v.is_array() && c < v.size() ? v[c].dump() : kMissing);
+      }
+      md << " " << cell << " |";
+    }
+    const json& shared = field(d, "shared_speakers");
+    md << " " << (shared.is_array() ? std::to_string(shared.size()) : kMissing);
+    if (shared.is_array() && !shared.empty()) md << " (" << text_field(d, "shared_test_utterances", "?") << " test utt.)";
+    md << " |\n";
+  }
+  md << "\n";
+}
+
 std::string results_markdown(const json& results) {
   const json r = with_aggregates(results);
   const ModelList models = models_in_order(r);
@@ -211,6 +251,7 @@ std::string results_markdown(const json& results) {
   significance_section(md, r);
   best_confusion(md, r, names);
   cross_corpus(md, r);
+  fold_table(md, r, names);
   return md.str();
 }
 

@@ -1,5 +1,5 @@
 // src/experiment/run_context.hpp — what an experiment records about how it was run: the command line
-// (set once by the ser executable) and the source commit.
+// (set once by the ser executable); the commit is ser::build_commit().
 #pragma once
 #include <string>
 
@@ -7,6 +7,5 @@ namespace ser::run_context {
 
 void set_command_line(int argc, const char* const* argv);
 std::string command_line();   // "ser experiment experiments/x.toml --data ..." ("" when not set)
-std::string git_commit();     // short hash of the working directory's checkout, "+dirty" when modified; "unknown" outside git
 
 }  // namespace ser::run_context

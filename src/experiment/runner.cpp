@@ -15,6 +15,7 @@
 #include "experiment/aggregate.hpp"
 #include "experiment/experiment_config.hpp"
 #include "experiment/feature_sets.hpp"
+#include "experiment/fold_plan.hpp"
 #include "experiment/fold_runner.hpp"
 #include "experiment/progress.hpp"
 #if __has_include("experiment/report_html.hpp") && __has_include("experiment/results_markdown.hpp")
@@ -23,6 +24,7 @@
 #include "experiment/results_markdown.hpp"
 #endif
 #include "experiment/run_context.hpp"
+#include "ser/build_info.hpp"
 #include "ser/corpus.hpp"
 #include "ser/device.hpp"
 #include "ser/error.hpp"
@@ -42,6 +44,11 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return s;
 }
 
+// A fold side for the log: the speakers, or their count where a list would fill the screen.
+std::string speaker_list(const std::vector<std::string>& v) {
+  return v.size() <= 20 ? join(v, ",") : std::to_string(v.size()) + " speakers";
+}
+
 // The class set both corpora have, in the first corpus's canonical order.
 std::string shared_classes(const std::string& a, const std::string& b) {
   const auto cb = corpus_classes(b);
@@ -50,30 +57,6 @@ std::string shared_classes(const std::string& a, const std::string& b) {
     if (std::find(cb.begin(), cb.end(), c) != cb.end()) shared.push_back(c);
   if (shared.size() < 2) throw Error("corpora " + a + " and " + b + " share fewer than 2 classes");
   return join(shared, ",");
-}
-
-// Cross-corpus "folds": train on one corpus (validation speakers from it), test on all of the other.
-std::vector<Fold> cross_corpus_folds(const FeatureCache& merged, const std::string& a, const std::string& b,
-                                     int n_val, bool both) {
-  std::vector<Fold> folds;
-  for (int dir = 0; dir < (both ? 2 : 1); ++dir) {
-    const std::string from = dir == 0 ? a : b, to = dir == 0 ? b : a;
-    std::vector<std::string> src, dst;
-    for (const auto& s : merged.speakers) {
-      if (s.rfind(from + ":", 0) == 0) src.push_back(s);
-      if (s.rfind(to + ":", 0) == 0) dst.push_back(s);
-    }
-    for (auto* v : {&src, &dst}) {
-      std::sort(v->begin(), v->end());
-      v->erase(std::unique(v->begin(), v->end()), v->end());
-    }
-    Fold f;
-    f.index = dir;
-    f.test = dst;
-    for (std::size_t i = 0; i < src.size(); ++i) (static_cast<int>(i) < n_val ? f.validation : f.train).push_back(src[i]);
-    folds.push_back(std::move(f));
-  }
-  return folds;
 }
 
 std::string machine_description() {
@@ -168,6 +151,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
     q.corpus = corpus;
     q.data = data;
     q.classes = classes;
+    q.filter = cfg.filter;
     q.path = (out / file).string();
     q.extract = ex;
     return q;
@@ -186,20 +170,17 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
     cache_name = (out / ("features_" + cfg.corpus + ".h5")).string();
     cache = obtain_cache(request(cfg.corpus, o.data, classes, "features_" + cfg.corpus + ".h5"), log);
   }
-  std::vector<Fold> folds;
   std::vector<std::string> corpus_names{cfg.corpus, cfg.test_corpus};
   if (cross) {
     const FeatureCache other =
         obtain_cache(request(cfg.test_corpus, o.test_data, classes, "features_" + cfg.test_corpus + ".h5"), log);
     cache = merge_caches(cache, cfg.corpus, other, cfg.test_corpus);
     cache_name += " + " + cfg.test_corpus;
-    folds = cross_corpus_folds(cache, cfg.corpus, cfg.test_corpus, cfg.validation_speakers, cfg.both_directions);
-  } else if (cfg.protocol == "loso") {
-    folds = leave_one_speaker_out(cache.speakers, cfg.validation_speakers);
-  } else {
-    folds = speaker_k_fold(cache.speakers, cfg.folds, cfg.validation_speakers, cfg.split_seed);
   }
-  check_folds(folds, cfg.path);
+  FoldPlan plan = plan_folds(cfg, cache);
+  cache = std::move(plan.cache);
+  const std::vector<Fold>& folds = plan.folds;
+  for (const auto& note : plan.notes) log << "folds: " << note << "\n";
   if (cfg.normalisation == "speaker") {
     log << "normalisation: per speaker, with each speaker's own statistics (test speakers' unlabelled features "
            "included: transductive)\n";
@@ -223,19 +204,30 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
   results["data"] = o.data;
   results["cache"] = cache_name;
   results["command"] = run_context::command_line();
-  results["commit"] = run_context::git_commit();
+  results["commit"] = build_commit();
   results["machine"] = machine_description();
   const CudaProbe& gpu = probe_cuda();
   results["device"] = o.device != "cpu" && gpu.usable ? "GPU (" + gpu.name + ")"
                                                        : "CPU" + std::string(o.device == "cpu" ? "" : " (" + gpu.reason + ")");
   results["started"] = utc_now();
   nlohmann::json protocol{{"kind", cfg.protocol}, {"folds", folds.size()}, {"seeds", cfg.seeds},
-                          {"validation", std::to_string(cfg.validation_speakers) +
-                                             " speaker(s) from the training side of every fold; model selection "
-                                             "and early stopping on them only"},
+                          {"validation", cfg.protocol == "predefined"
+                                             ? "the corpus's partition '" + cfg.validation_partition +
+                                                   "'; model selection and early stopping on it only"
+                                             : std::to_string(cfg.validation_speakers) +
+                                                   " speaker(s) from the training side of every fold, chosen so that "
+                                                   "every class has validation utterances where the corpus allows "
+                                                   "(docs/experiments.md); model selection and early stopping on "
+                                                   "them only"},
+                          {"fold_details", plan.details},
+                          {"notes", plan.notes},
                           {"normalisation", cfg.normalisation == "speaker"
                                                 ? "per speaker (explicit option; uses the test speakers' unlabelled features)"
                                                 : "training statistics only"}};
+  if (!cfg.filter.empty()) protocol["filter"] = cfg.filter;
+  if (cfg.protocol == "predefined")
+    protocol["partitions"] = {{"train", cfg.train_partition}, {"validation", cfg.validation_partition},
+                              {"test", cfg.test_partition}};
   results["protocol"] = protocol;
   results["class_names"] = cache.class_names;
   if (!cfg.baseline.empty()) results["baseline"] = cfg.baseline;
@@ -255,7 +247,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
       << (results["synthetic"].get<bool>() ? " (SYNTHETIC)" : "") << ", " << k << " classes; protocol " << cfg.protocol
       << "\n";
   for (const auto& f : folds)
-    log << "  fold " << f.index << ": test " << join(f.test, ",") << " | validation " << join(f.validation, ",")
+    log << "  fold " << f.index << ": test " << speaker_list(f.test) << " | validation " << speaker_list(f.validation)
         << " | train " << f.train.size() << " speakers\n";
 
   int runs_reused = 0, runs_total = 0;
@@ -279,7 +271,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
         const std::string digest = run_digest(run, cache, cfg.normalisation + "|" + std::to_string(run.attention_examples));
         const fs::path done = fs::path(run.dir) / "fold.json";
         log << progress.start(m.name, static_cast<int>(mi), fold.index, static_cast<int>(folds.size()), run.seed,
-                              join(fold.test, ",")) << "\n" << std::flush;
+                              speaker_list(fold.test)) << "\n" << std::flush;
         nlohmann::json f;
         double seconds = 0;
         if (fs::exists(done)) {
@@ -304,6 +296,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
           }
           seconds = now_seconds() - t0;
           f["digest"] = digest;
+          f["commit"] = build_commit();  // the binary that computed this run
           f["attention_examples"] = examples;
           train::write_text_atomic(done.string(), f.dump() + "\n");
           for (const auto& e : examples) results["attention_examples"].push_back(e);

@@ -19,6 +19,7 @@
 #include "ser/error.hpp"
 #include "ser/model_config.hpp"
 #include "train/run_files.hpp"
+#include "ser/build_info.hpp"
 
 namespace ser {
 namespace {
@@ -183,7 +184,7 @@ void export_onnx(const train::Checkpoint& ck, const std::string& out_path) {
   opset->set_domain("");
   opset->set_version(kOpset);
   proto.set_producer_name("ser");
-  proto.set_producer_version(SER_VERSION);
+  proto.set_producer_version(std::string(SER_VERSION) + " (" + build_commit() + ")");
   const std::string reads = m.functionals_only() ? "utterance functionals"
                             : m.fuse_prosody     ? "log-mel frames and utterance functionals"
                                                  : "log-mel frames";

@@ -14,6 +14,7 @@
 #include "ser/error.hpp"
 #include "ser/feature_config.hpp"
 #include "ser/model_config.hpp"
+#include "ser/build_info.hpp"
 
 namespace ser::inference {
 namespace {
@@ -194,7 +195,8 @@ void write_safetensors_export(const train::Checkpoint& c, const std::string& pat
                 {"n_prosody", std::to_string(c.n_prosody)},
                 {"split", c.split.is_null() ? "{}" : c.split.dump()},
                 {"progress", c.progress.to_json().dump()},
-                {"ser_version", SER_VERSION}};
+                {"ser_version", SER_VERSION},
+                {"ser_commit", build_commit()}};
   safetensors::write_file(path, f);
 }
 

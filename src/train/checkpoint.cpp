@@ -9,6 +9,7 @@
 
 #include "cache/h5_handles.hpp"
 #include "ser/error.hpp"
+#include "ser/build_info.hpp"
 
 namespace ser::train {
 
@@ -88,8 +89,7 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   try {
     {
-      h5::Handle file = h5::check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, tmp,
-                                  "creating the checkpoint");
+      h5::Handle file = h5::create_file(tmp, "creating the checkpoint");
       const hid_t f = file.get();
       h5::write_attr_string(f, tmp, "format", "ser-checkpoint");
       h5::write_attr_int(f, tmp, "format_version", kCheckpointFormatVersion);
@@ -100,6 +100,7 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
       h5::write_attr_int(f, tmp, "n_prosody", c.n_prosody);
       h5::write_attr_string(f, tmp, "progress", c.progress.to_json().dump());
       h5::write_attr_string(f, tmp, "split", c.split.dump());
+      h5::write_attr_string(f, tmp, "ser_commit", build_commit());
       write_tensors(f, tmp, "params", c.param_entries, c.params);
       write_tensors(f, tmp, "state", c.state_entries, c.state);
       if (!c.adam_m.empty()) {

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,15 +15,21 @@
 
 namespace ser::train {
 
+namespace {
+// errno's text, or a generic reason where the stream failed without one.
+std::string system_reason() { return errno != 0 ? std::strerror(errno) : "the write failed (disk full?)"; }
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   try {
     {
+      errno = 0;
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out) throw file_error(path, "cannot create " + tmp);
+      if (!out) throw file_error(path, "cannot create " + tmp + ": " + system_reason());
       write(out);
       out.flush();
-      if (!out) throw file_error(path, "cannot write (disk full?)");
+      if (!out) throw file_error(path, "cannot write " + tmp + ": " + system_reason());
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
