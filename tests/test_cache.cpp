@@ -34,14 +34,7 @@ std::string write_cache(const std::string& path, const std::vector<UtteranceFeat
   return path;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(Cache, RoundTripIsExact) {
   test::TempDir dir;

@@ -21,26 +21,9 @@ namespace fs = std::filesystem;
 using ser::test::TempDir;
 using Strings = std::vector<std::string>;
 
-void touch(const fs::path& p) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p).flush();
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
-void expect_error(const std::function<void()>& fn, const Strings& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected ser::Error";
-  } catch (const ser::Error& e) {
-    const std::string msg = e.what();
-    for (const auto& part : parts) EXPECT_NE(msg.find(part), std::string::npos) << "'" << part << "' not in: " << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
-}
+using ser::test::expect_error;
+using ser::test::touch;
+using ser::test::write_text;
 
 std::map<std::string, int> label_counts(const ser::Manifest& m) {
   std::map<std::string, int> counts;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -39,6 +40,15 @@ std::string emodb_dir();
 
 // Uniform random floats in [lo, hi), never all zero (seeded).
 std::vector<float> random_signal(std::size_t n, std::uint64_t seed, float lo = -0.5f, float hi = 0.5f);
+
+// An empty file at p (folders made as needed), and a file holding `text`.
+void touch(const std::filesystem::path& p);
+void write_text(const std::filesystem::path& p, const std::string& text);
+
+// The message of the ser::Error fn throws; "" when it throws none.
+std::string error_of(const std::function<void()>& fn);
+// Runs fn, expecting ser::Error with a one-line message containing every one of `parts`.
+void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts);
 
 // Runs the ser executable with arguments; returns the exit code, output captured into `output`.
 int run_ser(const std::string& args, std::string* output = nullptr);

@@ -61,6 +61,8 @@ struct CsvRecord {
 // LF, CRLF or CR ends a record; a UTF-8 byte-order mark is skipped; blank lines are dropped.
 // Throws "PATH:LINE: reason" for an unterminated quote or text after a closing quote.
 std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& path);
+// Throws "AT: expected N fields as in the header, found M" unless rec has the header's width.
+void require_header_width(const CsvRecord& rec, std::size_t header_width, const std::string& at);
 // The whole file as text; throws "PATH: cannot open/read WHAT".
 std::string read_text_file(const fs::path& file, const std::string& what);
 

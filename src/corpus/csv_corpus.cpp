@@ -56,10 +56,7 @@ Scan scan_csv(const std::string& root_arg) {
   for (std::size_t r = 1; r < records.size(); ++r) {
     const CsvRecord& rec = records[r];
     const std::string at = where + ":" + std::to_string(rec.line);
-    if (rec.fields.size() != header.size()) {
-      throw Error(at + ": expected " + std::to_string(header.size()) + " fields as in the header, found " +
-                  std::to_string(rec.fields.size()));
-    }
+    require_header_width(rec, header.size(), at);
     const std::string& raw_path = rec.fields[path_col];
     if (raw_path.empty()) throw Error(at + ": empty path");
     fs::path audio(raw_path);

@@ -94,4 +94,11 @@ std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& pat
   return CsvParser(text, path).parse();
 }
 
+void require_header_width(const CsvRecord& rec, std::size_t header_width, const std::string& at) {
+  if (rec.fields.size() != header_width) {
+    throw Error(at + ": expected " + std::to_string(header_width) + " fields as in the header, found " +
+                std::to_string(rec.fields.size()));
+  }
+}
+
 }  // namespace ser::corpus

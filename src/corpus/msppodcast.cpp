@@ -58,10 +58,7 @@ Scan scan_msppodcast(const std::string& root_arg) {
   for (std::size_t r = 1; r < records.size(); ++r) {
     const CsvRecord& rec = records[r];
     const std::string at = where + ":" + std::to_string(rec.line);
-    if (rec.fields.size() != header.size()) {
-      throw Error(at + ": expected " + std::to_string(header.size()) + " fields as in the header, found " +
-                  std::to_string(rec.fields.size()));
-    }
+    require_header_width(rec, header.size(), at);
     const std::string name = trim(rec.fields[col("filename")]);
     if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos) {
       throw Error(at + ": FileName must be a bare file name in Audios/, found '" + name + "'");

@@ -133,4 +133,33 @@ FeatureCache merge_caches(const FeatureCache& a, const std::string& name_a, cons
   return c;
 }
 
+FeatureCache subset_cache(const FeatureCache& cache, const std::vector<std::size_t>& keep) {
+  FeatureCache c;
+  c.config = cache.config;
+  c.corpus = cache.corpus;
+  c.frontend = cache.frontend;
+  c.class_names = cache.class_names;
+  c.prosody_names = cache.prosody_names;
+  c.functional_names = cache.functional_names;
+  c.offsets = {0};
+  const std::size_t m = static_cast<std::size_t>(cache.n_mels()), p = cache.prosody_names.size(),
+                    f = cache.functional_names.size();
+  for (std::size_t u : keep) {
+    const std::size_t r0 = static_cast<std::size_t>(cache.offsets[u]), r1 = static_cast<std::size_t>(cache.offsets[u + 1]);
+    c.logmel.insert(c.logmel.end(), cache.logmel.begin() + static_cast<std::ptrdiff_t>(r0 * m),
+                    cache.logmel.begin() + static_cast<std::ptrdiff_t>(r1 * m));
+    c.prosody.insert(c.prosody.end(), cache.prosody.begin() + static_cast<std::ptrdiff_t>(r0 * p),
+                     cache.prosody.begin() + static_cast<std::ptrdiff_t>(r1 * p));
+    c.functionals.insert(c.functionals.end(), cache.functionals.begin() + static_cast<std::ptrdiff_t>(u * f),
+                         cache.functionals.begin() + static_cast<std::ptrdiff_t>((u + 1) * f));
+    c.offsets.push_back(c.offsets.back() + static_cast<std::int64_t>(r1 - r0));
+    c.labels.push_back(cache.labels[u]);
+    c.speakers.push_back(cache.speakers[u]);
+    c.paths.push_back(cache.paths[u]);
+    if (!cache.groups.empty()) c.groups.push_back(cache.groups[u]);
+    if (!cache.splits.empty()) c.splits.push_back(cache.splits[u]);
+  }
+  return c;
+}
+
 }  // namespace ser::experiment

@@ -4,6 +4,7 @@
 #pragma once
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "ser/cache.hpp"
 #include "ser/extract.hpp"
@@ -32,5 +33,8 @@ FeatureCache speaker_normalised(const FeatureCache& cache);
 // with "<name>:" so the corpora stay apart. Throws naming both when they do not match.
 FeatureCache merge_caches(const FeatureCache& a, const std::string& name_a, const FeatureCache& b,
                           const std::string& name_b);
+
+// The utterances `keep` (indices, increasing) of a cache as a cache of their own.
+FeatureCache subset_cache(const FeatureCache& cache, const std::vector<std::size_t>& keep);
 
 }  // namespace ser::experiment

@@ -5,18 +5,13 @@
 #include <map>
 #include <set>
 
+#include "experiment/feature_sets.hpp"
 #include "ser/corpus.hpp"
 #include "ser/error.hpp"
 
 namespace ser::experiment {
 
 namespace {
-
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string s;
-  for (const auto& x : v) s.append(s.empty() ? "" : sep).append(x);
-  return s;
-}
 
 // Cross-corpus "folds": train on one corpus (validation speakers from it), test on all of the other.
 std::vector<Fold> cross_corpus_folds(const SpeakerTable& t, const std::string& a, const std::string& b, int n_val,
@@ -87,9 +82,11 @@ FeatureCache partitioned(const ExperimentConfig& cfg, const FeatureCache& cache,
     if (!per_role.count(side)) {
       const std::string name = side == std::string("train") ? cfg.train_partition
                                : side == std::string("validation") ? cfg.validation_partition : cfg.test_partition;
-      std::set<std::string> present(cache.splits.begin(), cache.splits.end());
+      const std::set<std::string> present(cache.splits.begin(), cache.splits.end());
+      std::string list;
+      for (const auto& p : present) list.append(list.empty() ? "" : ", ").append(p);
       throw Error(cfg.path + ": the " + side + " partition '" + name + "' holds no utterance (the cache's partitions: " +
-                  join({present.begin(), present.end()}, ", ") + ")");
+                  list + ")");
     }
   for (const auto& [name, n] : unused)
     notes.push_back(std::to_string(n) + " utterances of partition '" + name + "' are in no side of this experiment");
@@ -108,35 +105,6 @@ FeatureCache partitioned(const ExperimentConfig& cfg, const FeatureCache& cache,
 }
 
 }  // namespace
-
-FeatureCache subset_cache(const FeatureCache& cache, const std::vector<std::size_t>& keep) {
-  FeatureCache c;
-  c.config = cache.config;
-  c.corpus = cache.corpus;
-  c.frontend = cache.frontend;
-  c.class_names = cache.class_names;
-  c.prosody_names = cache.prosody_names;
-  c.functional_names = cache.functional_names;
-  c.offsets = {0};
-  const std::size_t m = static_cast<std::size_t>(cache.n_mels()), p = cache.prosody_names.size(),
-                    f = cache.functional_names.size();
-  for (std::size_t u : keep) {
-    const std::size_t r0 = static_cast<std::size_t>(cache.offsets[u]), r1 = static_cast<std::size_t>(cache.offsets[u + 1]);
-    c.logmel.insert(c.logmel.end(), cache.logmel.begin() + static_cast<std::ptrdiff_t>(r0 * m),
-                    cache.logmel.begin() + static_cast<std::ptrdiff_t>(r1 * m));
-    c.prosody.insert(c.prosody.end(), cache.prosody.begin() + static_cast<std::ptrdiff_t>(r0 * p),
-                     cache.prosody.begin() + static_cast<std::ptrdiff_t>(r1 * p));
-    c.functionals.insert(c.functionals.end(), cache.functionals.begin() + static_cast<std::ptrdiff_t>(u * f),
-                         cache.functionals.begin() + static_cast<std::ptrdiff_t>((u + 1) * f));
-    c.offsets.push_back(c.offsets.back() + static_cast<std::int64_t>(r1 - r0));
-    c.labels.push_back(cache.labels[u]);
-    c.speakers.push_back(cache.speakers[u]);
-    c.paths.push_back(cache.paths[u]);
-    if (!cache.groups.empty()) c.groups.push_back(cache.groups[u]);
-    if (!cache.splits.empty()) c.splits.push_back(cache.splits[u]);
-  }
-  return c;
-}
 
 FoldPlan plan_folds(const ExperimentConfig& cfg, const FeatureCache& cache) {
   FoldPlan plan;

@@ -26,7 +26,4 @@ struct FoldPlan {
 // `cache` is the experiment's (merged for cross_corpus, where speakers carry "corpus:" prefixes).
 FoldPlan plan_folds(const ExperimentConfig& cfg, const FeatureCache& cache);
 
-// The utterances `keep` (indices, increasing) of a cache as a cache of their own.
-FeatureCache subset_cache(const FeatureCache& cache, const std::vector<std::size_t>& keep);
-
 }  // namespace ser::experiment
