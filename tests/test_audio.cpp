@@ -342,6 +342,26 @@ TEST(AudioErrors, UnsupportedWavEncoding) {
   expect_read_error(dir.file("odd.wav"), "");
 }
 
+// A header's rate outside 1 kHz..768 kHz is damage; resampling 1 Hz to 16 kHz would be 16000x the samples.
+TEST(AudioErrors, ImplausibleSampleRate) {
+  TempDir dir;
+  write_bytes(dir.file("slow.wav"), riff_wav(std::vector<short>(100, 5), 1));
+  expect_read_error(dir.file("slow.wav"), "invalid sample rate 1 Hz");
+  write_bytes(dir.file("fast.wav"), riff_wav(std::vector<short>(100, 5), 4000000));
+  expect_read_error(dir.file("fast.wav"), "invalid sample rate 4000000 Hz");
+  write_bytes(dir.file("ok.wav"), riff_wav(std::vector<short>(100, 5), 8000));
+  EXPECT_EQ(ser::read_audio(dir.file("ok.wav")).sample_rate, 8000);
+}
+
+// Found by fuzz_audio: 17 samples at 677410 Hz resample to no sample at 16 kHz.
+TEST(AudioErrors, TooShortToResample) {
+  TempDir dir;
+  write_bytes(dir.file("blip.wav"), riff_wav(std::vector<short>(17, 5), 677410));
+  EXPECT_EQ(ser::read_audio(dir.file("blip.wav")).samples.size(), 17u);
+  ser::test::expect_error([&] { (void)ser::load_audio(dir.file("blip.wav"), 16000); },
+                     {dir.file("blip.wav"), "too short: its 17 samples at 677410 Hz are no sample at 16000 Hz"});
+}
+
 TEST(AudioErrors, GarbageAfterRiffHeader) {
   TempDir dir;
   write_bytes(dir.file("junk.wav"), std::string("RIFF\x10\x00\x00\x00WAVEjunkjunkjunk", 24));

@@ -3,6 +3,7 @@
 
 #include "ser/error.hpp"
 #include "ser/feature_config.hpp"
+#include "test_util.hpp"
 
 namespace ser {
 namespace {
@@ -47,6 +48,22 @@ TEST(FeatureConfig, UnknownAndMissingFieldsAreErrors) {
   EXPECT_THROW(FeatureConfig::from_json(unknown), Error);
   EXPECT_THROW(FeatureConfig::from_json("{\"logmel\":{},\"prosody\":{}}"), Error);
   EXPECT_THROW(FeatureConfig::from_json("not json"), Error);
+}
+
+// Found by fuzz_feature_config: a number that does not fit the field (5e54 for an int) was
+// converted anyway, which is undefined behaviour. Now it is an error naming the field.
+TEST(FeatureConfig, NumbersThatDoNotFitTheFieldAreErrors) {
+  const std::string text = FeatureConfig{}.to_json();
+  const auto with = [&](const std::string& from, const std::string& to) {
+    const std::size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    std::string t = text;
+    return t.replace(at, from.size(), to);
+  };
+  const std::string n_mels = "\"n_mels\":" + std::to_string(FeatureConfig{}.logmel.n_mels);
+  for (const std::string bad : {"5e54", "2.5", "-3000000000", "18446744073709551615"})
+    test::expect_error([&] { FeatureConfig::from_json(with(n_mels, "\"n_mels\":" + bad)); }, {"logmel.n_mels", "out of range"});
+  EXPECT_EQ(FeatureConfig::from_json(with(n_mels, "\"n_mels\":40")).logmel.n_mels, 40);
 }
 
 }  // namespace

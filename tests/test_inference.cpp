@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include "export/safetensors.hpp"
 #include "inference/model_file.hpp"
 #include "ser/audio.hpp"
+#include "ser/audio_stream.hpp"
 #include "ser/cache.hpp"
 #include "ser/error.hpp"
 #include "ser/extract.hpp"
@@ -392,6 +394,149 @@ TEST(InferenceTimeline, ConcatenatedUtterancesGiveOnePredictionPerWindow) {
   EXPECT_EQ(clf.timeline(longer.data(), longer.size(), 16000, 1.0, 0.5).size(), 7u);
 }
 
+// ---- streamed timelines --------------------------------------------------------------------------
+
+// Synthetic speech, utterance after utterance, cut to n samples (16 kHz).
+std::vector<float> speech(const TinyRun& r, std::size_t n) {
+  std::vector<float> x;
+  for (std::size_t u = 0; x.size() < n; ++u) {
+    const auto y = synthesize_utterance(r.corpus, u % 56);
+    x.insert(x.end(), y.begin(), y.end());
+  }
+  x.resize(n);
+  return x;
+}
+
+void expect_same_predictions(const std::vector<Prediction>& got, const std::vector<Prediction>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_DOUBLE_EQ(got[i].start_seconds, want[i].start_seconds) << what << " window " << i;
+    EXPECT_DOUBLE_EQ(got[i].end_seconds, want[i].end_seconds) << what << " window " << i;
+    EXPECT_TRUE(same_bits(got[i].logits, want[i].logits)) << what << " window " << i;
+    EXPECT_TRUE(same_bits(got[i].probabilities, want[i].probabilities)) << what << " window " << i;
+    EXPECT_EQ(got[i].predicted, want[i].predicted) << what << " window " << i;
+  }
+}
+
+TEST(InferenceTimelineStream, StreamedFilesEqualTheInMemoryTimeline) {
+  const TinyRun& r = tiny_run();
+  const Classifier clf = Classifier::load(r.best, "cpu");
+  test::TempDir dir;
+  struct Case {
+    int rate;
+    double seconds, window, hop;
+    std::size_t windows;  // sliding_windows' count
+  };
+  // Lengths over several decoder blocks (65536 frames) and for each end rule: a last partial window
+  // kept, the last full window ending at the end, a rest under half a window dropped, a rest of
+  // exactly half kept, a signal shorter than one window, a hop longer than the window.
+  const std::vector<Case> cases = {
+      {16000, 10.8, 2.0, 0.5, 19}, {16000, 10.0, 2.0, 0.5, 17}, {16000, 4.9, 2.0, 2.0, 2},
+      {16000, 5.0, 2.0, 2.0, 3},   {16000, 1.3, 2.0, 0.5, 1},   {16000, 7.3, 1.0, 1.5, 5},
+      {44100, 10.8, 2.0, 0.5, 19}, {44100, 4.9, 2.0, 2.0, 2},   {22050, 7.3, 1.0, 1.5, 5},
+      {44100, 1.3, 2.0, 0.5, 1},
+  };
+  for (const Case& c : cases) {
+    const std::string what = std::to_string(c.rate).append(" Hz, ").append(std::to_string(c.seconds)).append(" s, window ")
+                                 .append(std::to_string(c.window)).append(" hop ").append(std::to_string(c.hop));
+    const auto n16 = static_cast<std::size_t>(std::llround(c.seconds * 16000));
+    const std::vector<float> x = speech(r, n16);
+    const std::string path = dir.file("t.wav");
+    write_wav16(path, c.rate == 16000 ? x : resample(x, 16000, c.rate), c.rate);
+    const Audio a = read_audio(path);
+    const std::vector<Prediction> want = clf.timeline(a.samples.data(), a.samples.size(), a.sample_rate, c.window, c.hop);
+    ASSERT_EQ(want.size(), c.windows) << what;
+    for (std::size_t batch : {std::size_t(1), std::size_t(3), TimelineStream::kDefaultBatch}) {
+      std::vector<Prediction> got;
+      const StreamedTimeline run =
+          stream_timeline(clf, path, c.window, c.hop, [&](Prediction&& p) { got.push_back(std::move(p)); }, batch);
+      expect_same_predictions(got, want, what + ", batch " + std::to_string(batch));
+      EXPECT_EQ(run.windows, want.size()) << what;
+    }
+  }
+}
+
+TEST(InferenceTimelineStream, PiecesOfAnySizeGiveTheTimelineOfTheWhole) {
+  const TinyRun& r = tiny_run();
+  const Classifier clf = Classifier::load(r.best, "cpu");
+  const std::vector<float> x = speech(r, 172800);  // 10.8 s: ends with a partial window
+  const std::vector<Prediction> want = clf.timeline(x.data(), x.size(), 16000, 2.0, 0.5);
+  ASSERT_EQ(want.size(), 19u);
+  const auto spans = sliding_windows(x.size(), 32000, 8000);
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    EXPECT_DOUBLE_EQ(want[i].start_seconds, spans[i].begin / 16000.0);
+    EXPECT_DOUBLE_EQ(want[i].end_seconds, spans[i].end / 16000.0);
+  }
+  for (std::size_t piece : {std::size_t(1000), std::size_t(7919), std::size_t(32000), x.size()}) {
+    std::vector<Prediction> got;
+    TimelineStream s(clf, 2.0, 0.5, [&](Prediction&& p) { got.push_back(std::move(p)); }, 4);
+    for (std::size_t i = 0; i < x.size(); i += piece) s.push(x.data() + i, std::min(piece, x.size() - i));
+    EXPECT_LT(got.size(), want.size()) << "the last windows wait for finish()";
+    s.finish();
+    expect_same_predictions(got, want, "pieces of " + std::to_string(piece));
+    EXPECT_THROW(s.push(x.data(), 1), Error);
+  }
+  // Predictions come out while the audio is still arriving, a batch at a time.
+  std::size_t seen = 0;
+  TimelineStream s(clf, 2.0, 0.5, [&](Prediction&&) { ++seen; }, 4);
+  s.push(x.data(), 32000 + 3 * 8000);  // windows 0..3 complete
+  EXPECT_EQ(seen, 4u);
+  EXPECT_THROW(TimelineStream(clf, 0.0, 0.5, [](Prediction&&) {}), Error);
+  EXPECT_THROW(clf.timeline(x.data(), 100, 16000, 2.0, 0.5), Error) << "too short for the front-end";
+}
+
+TEST(InferenceTimelineStream, MemoryDoesNotGrowWithTheRecordingsLength) {
+  const TinyRun& r = tiny_run();
+  const Classifier clf = Classifier::load(r.best, "cpu");
+  test::TempDir dir;
+  const std::vector<float> x = speech(r, 16000 * 12);
+  // The same 12 s repeated: 24 s and 120 s files at 44.1 kHz (decoded, resampled and windowed).
+  std::map<int, StreamedTimeline> runs;
+  for (int repeats : {2, 10}) {
+    std::vector<float> longer;
+    for (int i = 0; i < repeats; ++i) longer.insert(longer.end(), x.begin(), x.end());
+    const std::string path = dir.file("r" + std::to_string(repeats) + ".wav");
+    write_wav16(path, resample(longer, 16000, 44100), 44100);
+    runs[repeats] = stream_timeline(clf, path, 2.0, 1.0, [](Prediction&&) {}, 8);
+    EXPECT_EQ(runs[repeats].samples, longer.size());
+  }
+  EXPECT_EQ(runs[10].windows, 119u);
+  EXPECT_EQ(runs[10].peak_samples_held, runs[2].peak_samples_held) << "held samples grow with the length";
+  // One decoded block, its resampled block, the window buffer and a batch of 8 windows, with room
+  // for vector growth: far below the 120 s (1.9 M samples) of the file.
+  const std::size_t block = AudioFileStream::kBlockFrames, window = 32000;
+  EXPECT_LE(runs[10].peak_samples_held, 2 * block + 2 * window + 8 * window) << runs[10].peak_samples_held;
+  // The in-memory stream alone: one window of buffer plus the batch, whatever the length.
+  std::map<std::size_t, std::size_t> peak;
+  for (std::size_t seconds : {std::size_t(20), std::size_t(200)}) {
+    TimelineStream s(clf, 2.0, 0.5, [](Prediction&&) {}, 8);
+    for (std::size_t t = 0; t < seconds; t += 4) s.push(x.data() + (t % 12) * 16000, 4 * 16000);
+    s.finish();
+    peak[seconds] = s.peak_samples_held();
+  }
+  EXPECT_EQ(peak[200], peak[20]);
+  EXPECT_LE(peak[200], 2 * window + 8 * window);
+}
+
+TEST(InferenceTimelineStream, BadFilesAreErrorsNamingTheFile) {
+  const TinyRun& r = tiny_run();
+  const Classifier clf = Classifier::load(r.best, "cpu");
+  test::TempDir dir;
+  const auto none = [](Prediction&&) {};
+  expect_error([&] { stream_timeline(clf, dir.file("missing.wav"), 2.0, 0.5, none); }, dir.file("missing.wav"), "file not found");
+  const std::string garbage = dir.file("garbage.wav");
+  write_bytes(garbage, "RIFF....WAVEfmt garbage");
+  expect_error([&] { stream_timeline(clf, garbage, 2.0, 0.5, none); }, garbage, "");
+  const std::string cut = dir.file("cut.wav");
+  write_wav16(cut, speech(r, 64000), 16000);
+  fs::resize_file(cut, 50000);
+  expect_error([&] { stream_timeline(clf, cut, 2.0, 0.5, none); }, cut, "truncated WAV file");
+  const std::string tiny = dir.file("tiny.wav");
+  write_wav16(tiny, speech(r, 100), 16000);
+  expect_error([&] { stream_timeline(clf, tiny, 2.0, 0.5, none); }, tiny, "audio too short");
+  expect_error([&] { stream_timeline(clf, tiny, -1.0, 0.5, none); }, tiny, "window and hop must be positive");
+}
+
 // ---- the CLI -------------------------------------------------------------------------------------
 
 TEST(InferenceCli, ExportThenPredictFromCacheAndAudio) {
@@ -462,6 +607,60 @@ TEST(InferenceCli, ExportThenPredictFromCacheAndAudio) {
   ASSERT_EQ(tj.at("results").size(), 5u);
   EXPECT_DOUBLE_EQ(tj["results"][4].at("start_seconds").get<double>(), 2.0);
   EXPECT_DOUBLE_EQ(tj["results"][4].at("end_seconds").get<double>(), 3.0);
+}
+
+TEST(InferenceCli, TimelineRowsEqualTheLibrarysAndNameAFileThatFailsPartway) {
+  const TinyRun& r = tiny_run();
+  const Classifier clf = Classifier::load(r.best, "cpu");
+  test::TempDir dir;
+  std::string out;
+  // 10.8 s at 44.1 kHz, windows of 2 s every 0.5 s: 19 CSV rows, spans and classes as the library's.
+  const std::string wav = dir.file("long44.wav");
+  write_wav16(wav, resample(speech(r, 172800), 16000, 44100), 44100);
+  const Audio a = read_audio(wav);
+  const auto want = clf.timeline(a.samples.data(), a.samples.size(), a.sample_rate, 2.0, 0.5);
+  ASSERT_EQ(test::run_ser("predict --model " + r.best + " --device cpu --timeline --format csv " + wav, &out), 0) << out;
+  std::istringstream lines(out);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(wav + ",", 0) == 0) rows.push_back(line);
+  ASSERT_EQ(rows.size(), want.size()) << out;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    char start[32], end[32];
+    std::snprintf(start, sizeof start, "%.3f", want[i].start_seconds);
+    std::snprintf(end, sizeof end, "%.3f", want[i].end_seconds);
+    const std::string cls = clf.class_names()[static_cast<std::size_t>(want[i].predicted)];
+    EXPECT_EQ(rows[i].rfind(wav + "," + start + "," + end + "," + cls + ",", 0), 0u) << rows[i];
+  }
+  // A float WAV with a NaN 25 s in (decoder block 6): the 16 windows of the first batch are
+  // written, then the error names the file; with --on-error skip the next file is still classified
+  // and the partly written file is reported.
+  std::vector<float> x = speech(r, 480000);
+  x[400000] = std::numeric_limits<float>::quiet_NaN();
+  const std::string nan = dir.file("nan.wav");
+  {
+    std::ofstream f(nan, std::ios::binary);
+    const auto le = [&f](std::uint32_t v, int bytes) {
+      for (int i = 0; i < bytes; ++i) f.put(static_cast<char>((v >> (8 * i)) & 0xff));
+    };
+    const auto data_bytes = static_cast<std::uint32_t>(x.size() * 4);
+    f << "RIFF";
+    le(36 + data_bytes, 4);
+    f << "WAVEfmt ";
+    le(16, 4), le(3, 2), le(1, 2), le(16000, 4), le(64000, 4), le(4, 2), le(32, 2);  // IEEE float, mono
+    f << "data";
+    le(data_bytes, 4);
+    f.write(reinterpret_cast<const char*>(x.data()), static_cast<std::streamsize>(data_bytes));
+  }
+  EXPECT_EQ(test::run_ser("predict --model " + r.best + " --device cpu --timeline --window 1 --hop 1 " + nan, &out), 1) << out;
+  EXPECT_NE(out.find(nan + ": contains a NaN or infinite sample (frame 400000"), std::string::npos) << out;
+  EXPECT_EQ(test::run_ser("predict --model " + r.best + " --device cpu --timeline --window 1 --hop 1 --on-error skip " +
+                              nan + " " + wav, &out), 0) << out;
+  EXPECT_NE(out.find("(its first 16 windows were already written)"), std::string::npos) << out;
+  EXPECT_NE(out.find(wav + "  "), std::string::npos) << out;
+  // --out: nothing is left behind when a file fails.
+  EXPECT_EQ(test::run_ser("predict --model " + r.best + " --device cpu --timeline --out " + dir.file("t.csv") + " " + nan, &out), 1);
+  EXPECT_FALSE(fs::exists(dir.file("t.csv")));
 }
 
 TEST(InferenceCli, BadInputsExitWithOneNamingTheFile) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "export/onnx_export.hpp"
+#include "checkpoint_test_util.hpp"
 #include "nn/model.hpp"
 #include "nn_test_util.hpp"
 #include "ser/cache.hpp"
@@ -445,31 +446,8 @@ RunConfig config_from(const std::string& model_toml) {
 
 // A checkpoint with random non-zero weights, running statistics and normaliser.
 train::Checkpoint random_checkpoint(const RunConfig& rc, std::uint64_t seed) {
-  train::Checkpoint ck;
-  ck.run_config_toml = to_toml(rc);
+  train::Checkpoint ck = test::random_model_checkpoint(rc, kMels, kFunctionals, {"anger", "happiness", "neutral", "sadness"}, seed);
   ck.feature_config_json = "{}";
-  ck.class_names = {"anger", "happiness", "neutral", "sadness"};
-  ck.n_mels = kMels;
-  ck.n_prosody = rc.model.uses_functionals() ? kFunctionals : 0;
-  const nn::Model<float> m(rc.model, nn::ModelInputs{ck.n_mels, ck.n_prosody, kClasses});
-  ck.param_entries = m.param_table().entries();
-  ck.state_entries = m.state_table().entries();
-  ck.params = test::random_nonzero<float>(static_cast<std::size_t>(m.param_table().total()), seed, -0.4, 0.4);
-  ck.state.assign(static_cast<std::size_t>(m.state_table().total()), 0.0f);
-  const auto means = test::random_nonzero<float>(ck.state.size(), seed + 1, -0.3, 0.3);
-  const auto vars = test::random_nonzero<float>(ck.state.size(), seed + 2, 0.5, 1.5);
-  for (const auto& e : ck.state_entries) {
-    const bool var = e.name.find("running_var") != std::string::npos;
-    for (std::int64_t j = 0; j < e.count(); ++j) {
-      const auto i = static_cast<std::size_t>(e.offset + j);
-      ck.state[i] = var ? vars[i] : means[i];
-    }
-  }
-  auto& nz = ck.normalizer;
-  nz.logmel_mean = test::random_nonzero<float>(kMels, seed + 3, -6.0, 2.0);
-  nz.logmel_std = test::random_nonzero<float>(kMels, seed + 4, 0.5, 3.0);
-  nz.functional_mean = test::random_nonzero<float>(kFunctionals, seed + 5, -50.0, 200.0);
-  nz.functional_std = test::random_nonzero<float>(kFunctionals, seed + 6, 1.0, 40.0);
   return ck;
 }
 

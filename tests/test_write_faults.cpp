@@ -7,16 +7,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
 
+#include "checkpoint_test_util.hpp"
 #include "ser/cache.hpp"
 #include "ser/error.hpp"
 #include "ser/prosody.hpp"
 #include "test_util.hpp"
+#include "train/checkpoint.hpp"
 #include "train/run_files.hpp"
 
 namespace ser {
@@ -103,6 +106,23 @@ TEST(WriteFaults, AFullDiskKeepsThePreviousCacheAndLeavesNoTemporary) {
   EXPECT_EQ(rc, 0) << "the failed write should be a ser::Error naming the cache";
   EXPECT_EQ(fs::file_size(path), before);
   EXPECT_EQ(read_cache(path).n_utterances(), 1u);
+  EXPECT_EQ(regular_files(dir.path()), 1) << "a temporary was left behind";
+}
+
+TEST(WriteFaults, AFullDiskKeepsThePreviousCheckpointAndLeavesNoTemporary) {
+  test::TempDir dir;
+  const std::string path = dir.file("last.h5");
+  train::write_checkpoint(path, test::format_only_checkpoint(16, 1.5f));
+  const auto before = fs::file_size(path);
+  const int rc = in_child_with_file_limit(before + (64 << 10), [&] {
+    train::write_checkpoint(path, test::format_only_checkpoint(1 << 20, 2.5f));  // 12 MiB with the moments
+  }, path);
+  EXPECT_EQ(rc, 0) << "the failed write should be a ser::Error naming the checkpoint";
+  EXPECT_EQ(fs::file_size(path), before);
+  const train::Checkpoint kept = train::read_checkpoint(path);
+  const std::vector<float> written = test::format_only_checkpoint(16, 1.5f).params;
+  ASSERT_EQ(kept.params.size(), written.size());
+  EXPECT_TRUE(std::equal(written.begin(), written.begin() + 16, kept.params.begin()));  // the rest is padding
   EXPECT_EQ(regular_files(dir.path()), 1) << "a temporary was left behind";
 }
 

@@ -10,6 +10,9 @@ add_library(ser::sndfile ALIAS PkgConfig::SNDFILE)
 pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
 add_library(ser::soxr ALIAS PkgConfig::SOXR)
 
+# zlib: the CRC-32 of the checksum block every ser HDF5 file starts with (zlib1g-dev, as HDF5 needs).
+find_package(ZLIB REQUIRED)
+
 # Debian's HDF5 is the serial flavour; the C API is all ser uses.
 find_package(HDF5 REQUIRED COMPONENTS C)
 add_library(ser_hdf5 INTERFACE)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ser builds against. As root it installs what is missing; otherwise it
 # prints the exact apt-get line and fails. The CUDA toolkit is optional: without nvcc ser builds the
-# CPU backend only.
+# CPU backend only. Extra packages a script needs beyond these are its arguments (tools/fuzz.sh:
+# clang libclang-rt-14-dev).
 set -euo pipefail
-packages=(build-essential cmake pkg-config libsndfile1-dev libsoxr-dev libhdf5-dev libcli11-dev
+packages=(build-essential cmake pkg-config libsndfile1-dev libsoxr-dev libhdf5-dev zlib1g-dev libcli11-dev
           nlohmann-json3-dev libgtest-dev libopenblas-dev libtomlplusplus-dev libsvm-dev
-          libonnx-dev libprotobuf-dev protobuf-compiler)
+          libonnx-dev libprotobuf-dev protobuf-compiler "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

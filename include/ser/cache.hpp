@@ -21,7 +21,7 @@
 
 namespace ser {
 
-inline constexpr int kCacheFormatVersion = 1;
+inline constexpr int kCacheFormatVersion = 2;  // 2: the checksum block (docs/cache.md)
 
 struct FeatureCache {
   FeatureConfig config;

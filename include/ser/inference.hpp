@@ -12,6 +12,7 @@
 // running statistics). A Classifier is not thread-safe: use one per thread.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,9 +51,13 @@ class Classifier {
   // utterance. Throws ser::Error when it is shorter than the front-end's minimum.
   Prediction classify(const float* samples, std::size_t n, int sample_rate) const;
   // Sliding windows of window_seconds every hop_seconds (ser::sliding_windows below), each
-  // classified on its own; start/end_seconds give each window's span.
+  // classified on its own; start/end_seconds give each window's span. Runs a TimelineStream over
+  // the samples; for a recording too long to hold, stream_timeline reads a file as it goes.
   std::vector<Prediction> timeline(const float* samples, std::size_t n, int sample_rate,
                                    double window_seconds, double hop_seconds) const;
+  // Utterances already at feature_config().logmel.sample_rate, through the front-end in one call,
+  // each then classified on its own (as classify would). Throws ser::Error for a too-short one.
+  std::vector<Prediction> classify_batch(const std::vector<std::vector<float>>& utterances) const;
   // Features already computed with feature_config(), un-normalised as in a feature cache:
   // logmel (frames, n_mels) row-major and functionals (n_functionals; may be nullptr for a model
   // that does not read them). The model's normaliser is applied here.
@@ -74,5 +79,59 @@ struct SampleSpan {
   std::size_t begin = 0, end = 0;
 };
 std::vector<SampleSpan> sliding_windows(std::size_t n, std::size_t window, std::size_t hop);
+
+// The timeline of audio that arrives in pieces: the windows of sliding_windows over everything
+// pushed (the last partial window is decided in finish(), when the length is known), the
+// predictions of Classifier::timeline, handed to `on_window` in order as soon as a batch of
+// windows is classified. It holds about one window of samples plus one batch of windows, however
+// long the audio: memory does not grow with the recording.
+class TimelineStream {
+ public:
+  using Sink = std::function<void(Prediction&&)>;
+  static constexpr std::size_t kDefaultBatch = 16;  // windows per front-end call
+
+  // Samples arrive at clf.feature_config().logmel.sample_rate; clf must outlive the stream.
+  TimelineStream(const Classifier& clf, double window_seconds, double hop_seconds, Sink on_window,
+                 std::size_t batch_windows = kDefaultBatch);
+  void push(const float* samples, std::size_t n);
+  void finish();  // the end of the audio: its last windows; push() may not follow
+
+  std::size_t samples_pushed() const { return seen_; }
+  std::size_t windows_emitted() const { return emitted_; }
+  // The most samples held at once (sliding buffer + windows waiting for the front-end), counted by
+  // allocated capacity: the bounded-memory tests compare it across recording lengths.
+  std::size_t peak_samples_held() const { return peak_held_; }
+
+ private:
+  void cut(std::size_t begin, std::size_t end);  // queues the buffer, [begin, end) of the audio
+  void classify_pending();
+  void note_held();
+
+  const Classifier* clf_;
+  int rate_;
+  std::size_t window_, hop_, batch_;
+  Sink on_window_;
+  std::vector<float> buffer_;                 // (<= window_) samples [next_start_, seen_) of the audio
+  std::vector<std::vector<float>> pending_;   // (<= batch_) windows waiting for the front-end
+  std::vector<SampleSpan> pending_spans_;     // (pending_.size()) their spans in the audio
+  std::size_t next_start_ = 0;                // where the next window begins
+  std::size_t seen_ = 0, cut_ = 0, emitted_ = 0, peak_held_ = 0;
+  bool finished_ = false;
+};
+
+// What stream_timeline did.
+struct StreamedTimeline {
+  std::size_t windows = 0;
+  std::size_t samples = 0;            // of the audio at the feature rate
+  std::size_t peak_samples_held = 0;  // decoded block + resampled block + the TimelineStream's peak
+};
+
+// Classifier::timeline of an audio file read block by block (AudioFileStream), resampled block by
+// block when its rate differs from the model's (StreamResampler, bit-identical to resample), each
+// prediction handed to `on_window` as it comes. Equals read_audio + Classifier::timeline. Errors
+// name the file, including ones found part-way (after some windows were already handed on).
+StreamedTimeline stream_timeline(const Classifier& clf, const std::string& path, double window_seconds,
+                                 double hop_seconds, const TimelineStream::Sink& on_window,
+                                 std::size_t batch_windows = TimelineStream::kDefaultBatch);
 
 }  // namespace ser

@@ -17,9 +17,7 @@ void require(bool ok, const std::string& path, const std::string& what) {
 FeatureCache read_cache(const std::string& path) {
   h5::quiet_errors();
   if (!std::filesystem::exists(path)) throw file_error(path, "no such feature cache");
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw file_error(path, "not an HDF5 file (or truncated/corrupt)");
-  h5::Handle file = h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path,
-                              "opening the HDF5 file (truncated or corrupt?)");
+  h5::Handle file = h5::open_sealed(path, "feature cache", "extract the features again");
   const hid_t f = file.get();
   if (!h5::has_attr(f, "format") || h5::read_attr_string(f, path, "format") != "ser-feature-cache")
     throw file_error(path, "an HDF5 file but not a ser feature cache (no format=\"ser-feature-cache\" attribute)");

@@ -83,6 +83,7 @@ void CacheWriter::commit() {
       h5::write_attr_string(f, tmp, "ser_commit", build_commit());
       h5::check(H5Fflush(f, H5F_SCOPE_GLOBAL), tmp, "flushing the cache file");
     }  // closed here, before the rename
+    h5::seal_file(tmp);
     std::filesystem::rename(tmp, path_);
   } catch (...) {
     std::error_code ec;

@@ -1,6 +1,7 @@
 // corpus → features → cache. Decoding runs on a few threads per batch, one batch ahead of the
 // front-end (which takes a batch at once: the GPU paths want many utterances per launch), so reading
-// and resampling overlap with feature computation and cache writing.
+// and resampling overlap with feature computation and cache writing. Every finished batch is saved
+// beside the cache before it counts, so a killed run resumes where it stopped (docs/cache.md).
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -11,6 +12,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "cache/extraction_identity.hpp"
+#include "cache/partial_extraction.hpp"
 #include "ser/audio.hpp"
 #include "ser/cache.hpp"
 #include "ser/error.hpp"
@@ -45,8 +48,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-void print_progress(std::size_t done, std::size_t total, double audio_s, double elapsed, bool final) {
-  const double eta = done > 0 ? elapsed * (total - done) / done : 0.0;
+// `start`: utterances resumed from saved progress, which took no time in this run.
+void print_progress(std::size_t start, std::size_t done, std::size_t total, double audio_s, double elapsed,
+                    bool final) {
+  const double eta = done > start ? elapsed * (total - done) / (done - start) : 0.0;
   std::cerr << "\r[features] " << done << "/" << total << " utterances, " << std::fixed << std::setprecision(1)
             << audio_s << " s audio, " << elapsed << " s elapsed";
   if (!final) std::cerr << ", ETA " << eta << " s   ";
@@ -99,40 +104,76 @@ ExtractReport extract_corpus(const Manifest& m, const ExtractOptions& opt, const
   const std::size_t batch = std::max<std::size_t>(1, opt.batch_size);
   double last_print = -1;
 
+  PartialExtraction partial(out_path, extraction_identity(m, opt, frontend->name()));
+  std::size_t saved_batches = 0;  // by this run
+  const auto fail_on = [&](const std::string& why) {
+    const bool kept = std::filesystem::exists(partial.dir());
+    return Error(why + "\n(no cache written; use --on-error skip to leave bad files out" +
+                 (kept ? "; the progress saved so far stays in " + partial.dir() : "") + ")");
+  };
+  // Saved and restored batches go into the cache and the report the same way, in manifest order.
+  const auto add_batch = [&](SavedBatch&& b) {
+    for (SavedUtterance& s : b.utterances) {
+      const Utterance& u = m.utterances[s.index];
+      if (!s.skipped.empty()) {
+        if (opt.on_error == OnError::fail) throw fail_on(s.skipped);
+        report.skipped.emplace_back(u.path, std::move(s.skipped));
+        continue;
+      }
+      report.audio_seconds += double(s.samples) / opt.config.logmel.sample_rate;
+      writer.add(u.path, u.speaker, m.label_index(u.label), s.features, u.group, u.split);
+      s.features = UtteranceFeatures{};
+    }
+  };
+  if (!opt.resume) partial.discard(log, "--no-resume");
+  const std::size_t start = std::min(total, batch * partial.resume(batch, total, log, add_batch));
+  if (start > 0) {
+    report.resumed = start;
+    report.resumed_audio_seconds = report.audio_seconds;
+    log << "resuming: " << start << " of " << total << " utterances already extracted (" << partial.dir()
+        << ")\n";
+  }
+
   auto decode_from = [&](std::size_t begin) {
     return std::async(std::launch::async, decode_batch, std::cref(m), std::cref(opt), begin,
                       std::min(total, begin + batch), threads);
   };
-  std::future<DecodedBatch> ahead = decode_from(0);
-  for (std::size_t begin = 0; begin < total; begin += batch) {
+  std::future<DecodedBatch> ahead;
+  if (start < total) ahead = decode_from(start);
+  for (std::size_t begin = start; begin < total; begin += batch) {
     const std::size_t end = std::min(total, begin + batch);
     DecodedBatch decoded = ahead.get();
     if (end < total) ahead = decode_from(end);  // the next batch decodes while this one is computed
     report.decode_seconds += decoded.seconds;
 
+    SavedBatch saved;  // (end - begin) utterances
+    saved.begin = begin;
+    saved.end = end;
+    saved.utterances.resize(end - begin);
     std::vector<std::vector<float>> good;
-    std::vector<std::size_t> index;
+    std::vector<std::size_t> slot;  // of each good utterance in `saved`
     for (std::size_t k = 0; k < decoded.audio.size(); ++k) {
+      saved.utterances[k].index = begin + k;
       if (!decoded.errors[k].empty()) {
-        if (opt.on_error == OnError::fail)
-          throw Error(decoded.errors[k] + "\n(no cache written; use --on-error skip to leave bad files out)");
-        report.skipped.emplace_back(m.utterances[begin + k].path, decoded.errors[k]);
+        if (opt.on_error == OnError::fail) throw fail_on(decoded.errors[k]);
+        saved.utterances[k].skipped = std::move(decoded.errors[k]);
         continue;
       }
-      report.audio_seconds += double(decoded.audio[k].size()) / opt.config.logmel.sample_rate;
-      index.push_back(begin + k);
+      saved.utterances[k].samples = decoded.audio[k].size();
+      slot.push_back(k);
       good.push_back(std::move(decoded.audio[k]));
     }
     const auto tf = Clock::now();
-    const std::vector<UtteranceFeatures> feats = frontend->extract(good);
+    std::vector<UtteranceFeatures> feats = frontend->extract(good);
     report.frontend_seconds += since(tf);
-    for (std::size_t k = 0; k < feats.size(); ++k) {
-      const Utterance& u = m.utterances[index[k]];
-      writer.add(u.path, u.speaker, m.label_index(u.label), feats[k], u.group, u.split);
-    }
+    for (std::size_t k = 0; k < feats.size(); ++k) saved.utterances[slot[k]].features = std::move(feats[k]);
+    partial.save(begin / batch, saved);
+    ++saved_batches;
+    add_batch(std::move(saved));
+    if (opt.after_batch_saved) opt.after_batch_saved(saved_batches);
     if (show && (since(t0) - last_print > 0.25 || end == total)) {
       last_print = since(t0);
-      print_progress(end, total, report.audio_seconds, last_print, end == total);
+      print_progress(start, end, total, report.audio_seconds, last_print, end == total);
     }
   }
   report.written = writer.size();
@@ -141,6 +182,7 @@ ExtractReport extract_corpus(const Manifest& m, const ExtractOptions& opt, const
     for (const auto& [path, why] : report.skipped) log << "  " << why << "\n";
   }
   writer.commit();
+  partial.remove(log);
   report.total_seconds = since(t0);
   return report;
 }

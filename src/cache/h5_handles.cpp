@@ -25,7 +25,8 @@ void check(herr_t status, const std::string& file, const std::string& what) {
 }
 
 Handle create_file(const std::string& tmp, const std::string& what) {
-  const hid_t id = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const Handle fcpl = creation_properties_with_seal_block(tmp);
+  const hid_t id = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT);
   if (id >= 0) return Handle(id, H5Fclose);
   // HDF5's own message does not carry errno; creating the file directly tells why.
   std::string reason = "HDF5 could not create it";

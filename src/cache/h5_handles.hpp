@@ -49,6 +49,16 @@ void check(herr_t status, const std::string& file, const std::string& what);
 // (e.g. "Permission denied", "No such file or directory"), found by trying to create it directly.
 Handle create_file(const std::string& tmp, const std::string& what);
 
+// The checksum block (src/cache/h5_seal.cpp): create_file reserves it, seal_file fills it in once
+// the file is written and closed (before the rename), open_sealed checks it and only then lets HDF5
+// open the file. `kind` names the file in errors ("feature cache"); `advice` says what to do about
+// a file from an older ser.
+inline constexpr std::size_t kSealBytes = 512;
+inline constexpr char kSealMagic[] = "ser-hdf5-seal 1\n";  // how a sealed file starts
+Handle creation_properties_with_seal_block(const std::string& file);
+void seal_file(const std::string& file);
+Handle open_sealed(const std::string& file, const std::string& kind, const std::string& advice);
+
 // Writers (chunked, shuffle + deflate for the numeric datasets unless told not to compress).
 enum class Compression { deflate, none };
 void write_f32(hid_t file, const std::string& path, const std::string& name, const std::vector<float>& data,

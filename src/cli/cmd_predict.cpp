@@ -3,13 +3,14 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/prediction_writer.hpp"
 #include "ser/audio.hpp"
 #include "ser/cache.hpp"
 #include "ser/error.hpp"
@@ -35,12 +36,7 @@ struct PredictOptions {
   std::string on_error = "fail";
 };
 
-struct Row {
-  std::string file;
-  Prediction p;
-  bool timed = false;             // a timeline window: print its span
-  std::string speaker, label;     // cache mode: the cache's speaker and label
-};
+using Row = PredictionRow;
 
 bool is_audio(const fs::path& p) {
   std::string ext = p.extension().string();
@@ -74,71 +70,11 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
-std::string render_table(const std::vector<Row>& rows, const std::vector<std::string>& classes) {
-  std::size_t wf = 4, wp = 9;
-  for (const auto& r : rows) wf = std::max(wf, r.file.size());
-  for (const auto& c : classes) wp = std::max(wp, c.size());
-  const bool timed = !rows.empty() && rows.front().timed;
-  std::ostringstream os;
-  auto pad = [](const std::string& s, std::size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' '); };
-  os << pad("file", wf + 2) << (timed ? "start_s  end_s    " : "") << pad("predicted", wp + 2);
-  for (const auto& c : classes) os << pad(c, std::max<std::size_t>(c.size(), 6) + 2);
-  os << "\n";
-  for (const auto& r : rows) {
-    os << pad(r.file, wf + 2);
-    if (timed) os << pad(fmt("%.2f", r.p.start_seconds), 9) << pad(fmt("%.2f", r.p.end_seconds), 9);
-    os << pad(classes[static_cast<std::size_t>(r.p.predicted)], wp + 2);
-    for (std::size_t k = 0; k < classes.size(); ++k)
-      os << pad(fmt("%.3f", r.p.probabilities[k]), std::max<std::size_t>(classes[k].size(), 6) + 2);
-    os << "\n";
-  }
-  return os.str();
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-std::string render_csv(const std::vector<Row>& rows, const std::vector<std::string>& classes) {
-  const bool timed = !rows.empty() && rows.front().timed;
-  std::ostringstream os;
-  os << "file" << (timed ? ",start_seconds,end_seconds" : "") << ",predicted";
-  for (const auto& c : classes) os << "," << csv_field("p_" + c);
-  os << "\n";
-  for (const auto& r : rows) {
-    os << csv_field(r.file);
-    if (timed) os << "," << fmt("%.3f", r.p.start_seconds) << "," << fmt("%.3f", r.p.end_seconds);
-    os << "," << csv_field(classes[static_cast<std::size_t>(r.p.predicted)]);
-    for (float v : r.p.probabilities) os << "," << fmt("%.6g", v);
-    os << "\n";
-  }
-  return os.str();
-}
-
-// JSON by hand so logits keep 9 significant digits (float round trip) for the parity scripts.
-std::string render_json(const std::vector<Row>& rows, const std::vector<std::string>& classes, const std::string& model) {
-  const auto list = [](const std::vector<float>& v) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) s.append(i ? ", " : "").append(fmt("%.9g", v[i]));
-    return s + "]";
-  };
-  std::ostringstream os;
-  os << "{\"model\": " << nlohmann::json(model).dump() << ",\n \"class_names\": " << nlohmann::json(classes).dump()
-     << ",\n \"results\": [";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
-    os << (i ? ",\n  " : "\n  ") << "{\"file\": " << nlohmann::json(r.file).dump()
-       << ", \"predicted\": " << nlohmann::json(classes[static_cast<std::size_t>(r.p.predicted)]).dump();
-    if (!r.speaker.empty()) os << ", \"speaker\": " << nlohmann::json(r.speaker).dump();
-    if (!r.label.empty()) os << ", \"label\": " << nlohmann::json(r.label).dump();
-    if (r.timed) os << ", \"start_seconds\": " << fmt("%.6g", r.p.start_seconds) << ", \"end_seconds\": " << fmt("%.6g", r.p.end_seconds);
-    os << ", \"probabilities\": " << list(r.p.probabilities) << ", \"logits\": " << list(r.p.logits) << "}";
-  }
-  os << (rows.empty() ? "]}\n" : "\n ]}\n");
-  return os.str();
+// Where the rows go: stdout, flushed row by row, or --out, written under a temporary name and
+// renamed when complete (a failed run leaves no partial file).
+void with_output(const PredictOptions& o, const std::function<void(std::ostream&, bool flush_rows)>& write) {
+  if (o.out.empty()) write(std::cout, true);
+  else train::write_file_atomic(o.out, [&](std::ostream& os) { write(os, false); });
 }
 
 std::vector<Row> predict_cache(const Classifier& clf, const PredictOptions& o) {
@@ -170,31 +106,45 @@ std::vector<Row> predict_cache(const Classifier& clf, const PredictOptions& o) {
   return rows;
 }
 
-std::vector<Row> predict_files(const Classifier& clf, const PredictOptions& o) {
+// Each file's rows are written as they come: a timeline streams the file (stream_timeline), so
+// an hour-long recording neither waits for its end nor is held in memory.
+void predict_files(const Classifier& clf, const PredictOptions& o) {
   const OnError on_error = parse_on_error(o.on_error);
-  std::vector<Row> rows;
+  const std::vector<std::string> files = expand_inputs(o.inputs);
+  std::size_t file_width = 0;
+  for (const auto& f : files) file_width = std::max(file_width, f.size());
   std::size_t skipped = 0;
-  for (const auto& file : expand_inputs(o.inputs)) {
-    try {
-      const Audio a = read_audio(file);
+  with_output(o, [&](std::ostream& os, bool flush_rows) {
+    PredictionWriter out(os, o.format, clf.class_names(), o.model, o.timeline, file_width, flush_rows);
+    for (const auto& file : files) {
+      std::size_t written = 0;
       try {
         if (o.timeline) {
-          for (auto& p : clf.timeline(a.samples.data(), a.samples.size(), a.sample_rate, o.window, o.hop))
-            rows.push_back(Row{file, std::move(p), true, "", ""});
+          stream_timeline(clf, file, o.window, o.hop, [&](Prediction&& p) {
+            out.write(Row{file, std::move(p), true, "", ""});
+            ++written;
+          });  // its errors name the file
         } else {
-          rows.push_back(Row{file, clf.classify(a.samples.data(), a.samples.size(), a.sample_rate), false, "", ""});
+          const Audio a = read_audio(file);
+          Prediction p;
+          try {
+            p = clf.classify(a.samples.data(), a.samples.size(), a.sample_rate);
+          } catch (const Error& e) {
+            throw file_error(file, e.what());
+          }
+          out.write(Row{file, std::move(p), false, "", ""});
         }
       } catch (const Error& e) {
-        throw file_error(file, e.what());
+        if (on_error == OnError::fail) throw;
+        std::cerr << "ser predict: skipped " << e.what();
+        if (written) std::cerr << " (its first " << written << " windows were already written)";
+        std::cerr << "\n";
+        ++skipped;
       }
-    } catch (const Error& e) {
-      if (on_error == OnError::fail) throw;
-      std::cerr << "ser predict: skipped " << e.what() << "\n";
-      ++skipped;
     }
-  }
+    out.finish();
+  });
   if (skipped) std::cerr << "ser predict: skipped " << skipped << " file(s) (--on-error skip)\n";
-  return rows;
 }
 
 void run_predict(const PredictOptions& o) {
@@ -204,13 +154,18 @@ void run_predict(const PredictOptions& o) {
   const Classifier clf = Classifier::load(o.model, o.device);
   if (!clf.device_notice().empty()) std::cerr << clf.device_notice() << "\n";
   std::cerr << "ser predict: " << clf.describe() << "\n";
-  const std::vector<Row> rows = o.cache.empty() ? predict_files(clf, o) : predict_cache(clf, o);
-  std::string text;
-  if (o.format == "json") text = render_json(rows, clf.class_names(), o.model);
-  else if (o.format == "csv") text = render_csv(rows, clf.class_names());
-  else text = render_table(rows, clf.class_names());
-  if (o.out.empty()) std::cout << text << std::flush;
-  else train::write_text_atomic(o.out, text);
+  if (!o.cache.empty()) {
+    const std::vector<Row> rows = predict_cache(clf, o);
+    std::size_t file_width = 0;
+    for (const auto& r : rows) file_width = std::max(file_width, r.file.size());
+    with_output(o, [&](std::ostream& os, bool flush_rows) {
+      PredictionWriter out(os, o.format, clf.class_names(), o.model, false, file_width, flush_rows);
+      for (const auto& r : rows) out.write(r);
+      out.finish();
+    });
+  } else {
+    predict_files(clf, o);
+  }
 }
 
 }  // namespace

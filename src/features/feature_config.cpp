@@ -1,9 +1,13 @@
 // FeatureConfig: validation, derived sizes, canonical JSON (stored in the cache) and differences.
 #include "ser/feature_config.hpp"
 
-#include <cmath>
 #include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include "ser/error.hpp"
 
@@ -137,14 +141,34 @@ json to_json_value(const FeatureConfig& c) {
   return json{{"logmel", lm}, {"prosody", pr}};
 }
 
+// Whether the JSON value fits T exactly: nlohmann converts a number to any arithmetic type, and an
+// out-of-range conversion (5e54 to int) is undefined behaviour, so numbers are checked first.
+template <typename T>
+bool fits(const json& v) {
+  if constexpr (std::is_same_v<T, bool> || !std::is_arithmetic_v<T>) {
+    return true;  // get<T> checks the JSON type itself
+  } else if constexpr (std::is_integral_v<T>) {
+    if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+    if (!v.is_number_integer()) return false;
+    const auto x = v.get<std::int64_t>();
+    return x >= static_cast<std::int64_t>(std::numeric_limits<T>::lowest()) &&
+           (x < 0 || static_cast<std::uint64_t>(x) <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()));
+  } else {
+    if (!v.is_number()) return false;
+    const double x = v.get<double>();
+    return std::isfinite(x) && std::abs(x) <= static_cast<double>(std::numeric_limits<T>::max());
+  }
+}
+
 template <typename T>
 void read_field(const json& obj, const std::string& section, const std::string& key, T& out) {
   const std::string field = section + "." + key;
   if (!obj.contains(key)) throw Error("feature config: missing field " + field);
   try {
+    if (!fits<T>(obj.at(key))) throw Error("");
     out = obj.at(key).get<T>();
-  } catch (const json::exception&) {
-    throw Error("feature config: " + field + ": wrong type (" + obj.at(key).dump() + ")");
+  } catch (const std::exception&) {
+    throw Error("feature config: " + field + ": wrong type or out of range (" + obj.at(key).dump() + ")");
   }
 }
 

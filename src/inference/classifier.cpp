@@ -89,6 +89,10 @@ struct Classifier::Impl {
     const float* logits = model->forward(session->ctx(), false, 0);
     std::vector<float> host(static_cast<std::size_t>(n_classes()));
     nn::download(session->ctx(), host.data(), logits, sizeof(float) * host.size());
+    // Finite weights can still overflow (a damaged or diverged model): say so instead of printing NaN.
+    for (const float z : host)
+      if (!std::isfinite(z))
+        throw Error(path + ": the model gives a NaN or infinite logit for this input (its weights are damaged or diverged)");
     return from_logits(host.data(), n_classes());
   }
 
@@ -170,25 +174,22 @@ Prediction Classifier::classify(const float* samples, std::size_t n, int sample_
 
 std::vector<Prediction> Classifier::timeline(const float* samples, std::size_t n, int sample_rate,
                                              double window_seconds, double hop_seconds) const {
-  if (!(window_seconds > 0) || !(hop_seconds > 0))
-    throw Error("timeline: window and hop must be positive seconds");
-  const std::vector<float> x = impl_->at_feature_rate(samples, n, sample_rate);
-  const int rate = impl_->features.logmel.sample_rate;
-  const auto window = static_cast<std::size_t>(std::llround(window_seconds * rate));
-  const auto hop = static_cast<std::size_t>(std::llround(hop_seconds * rate));
-  const std::vector<SampleSpan> spans = sliding_windows(x.size(), std::max<std::size_t>(window, 1), std::max<std::size_t>(hop, 1));
-  std::vector<std::vector<float>> pieces;
-  for (const auto& s : spans) {
-    impl_->check_length(s.end - s.begin);
-    pieces.emplace_back(x.begin() + static_cast<std::ptrdiff_t>(s.begin), x.begin() + static_cast<std::ptrdiff_t>(s.end));
-  }
-  const auto feats = impl_->frontend->extract(pieces);  // all windows in one front-end call
   std::vector<Prediction> out;
-  for (std::size_t i = 0; i < spans.size(); ++i) {
-    Prediction p = impl_->from_features(feats[i]);
-    p.start_seconds = double(spans[i].begin) / rate;
-    p.end_seconds = double(spans[i].end) / rate;
-    out.push_back(std::move(p));
+  TimelineStream windows(*this, window_seconds, hop_seconds, [&out](Prediction&& p) { out.push_back(std::move(p)); });
+  const std::vector<float> x = impl_->at_feature_rate(samples, n, sample_rate);
+  windows.push(x.data(), x.size());
+  windows.finish();
+  return out;
+}
+
+std::vector<Prediction> Classifier::classify_batch(const std::vector<std::vector<float>>& utterances) const {
+  for (const auto& u : utterances) impl_->check_length(u.size());
+  const auto feats = impl_->frontend->extract(utterances);
+  std::vector<Prediction> out;
+  out.reserve(utterances.size());
+  for (std::size_t i = 0; i < utterances.size(); ++i) {
+    out.push_back(impl_->from_features(feats[i]));
+    out.back().end_seconds = double(utterances[i].size()) / impl_->features.logmel.sample_rate;
   }
   return out;
 }

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/h5_handles.hpp"
 #include "export/safetensors.hpp"
 #include "nn/model.hpp"
 #include "ser/error.hpp"
@@ -42,6 +43,14 @@ void check_normalizer(const std::string& path, const train::Checkpoint& c) {
     for (float x : *v) if (!(x > 0) || !std::isfinite(x)) bad("a standard deviation is not positive and finite");
 }
 
+// A NaN or infinite weight makes every prediction meaningless: the file is damaged.
+void check_finite(const std::string& path, const std::vector<nn::ParamEntry>& entries, const std::vector<float>& flat) {
+  for (const auto& e : entries)
+    for (std::int64_t i = 0; i < e.count(); ++i)
+      if (!std::isfinite(flat[static_cast<std::size_t>(e.offset + i)]))
+        throw file_error(path, "tensor '" + e.name + "' holds a NaN or infinite value (damaged model)");
+}
+
 // Checks the configs and rearranges the weights into the model's own table layout.
 void validate(const std::string& path, train::Checkpoint& c) {
   if (c.class_names.size() < 2) throw file_error(path, "a classifier needs at least 2 class names");
@@ -60,6 +69,8 @@ void validate(const std::string& path, train::Checkpoint& c) {
   c.state = train::arrange_by_name(path, c.state_entries, c.state, model.state_table(), "state tensor");
   c.param_entries = model.param_table().entries();
   c.state_entries = model.state_table().entries();
+  check_finite(path, c.param_entries, c.params);
+  check_finite(path, c.state_entries, c.state);
   c.adam_m.clear();
   c.adam_v.clear();
   c.data_order.clear();
@@ -148,8 +159,13 @@ train::Checkpoint read_export(const std::string& path) {
 
 ModelFileKind sniff_model_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  char head[8] = {};
-  if (in.read(head, 8) && std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0) return ModelFileKind::checkpoint;
+  char head[sizeof h5::kSealMagic - 1] = {};
+  in.read(head, sizeof head);
+  const auto got = static_cast<std::size_t>(in.gcount());
+  // A sealed checkpoint, or a bare HDF5 file (an older ser's; read_checkpoint says so).
+  if ((got == sizeof head && std::memcmp(head, h5::kSealMagic, sizeof head) == 0) ||
+      (got >= 8 && std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0))
+    return ModelFileKind::checkpoint;
   if (safetensors::looks_like_safetensors(path)) return ModelFileKind::safetensors;
   return ModelFileKind::unknown;
 }

@@ -125,6 +125,7 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
       h5::write_attr_int(f, tmp, "complete", 1);
       h5::check(H5Fflush(f, H5F_SCOPE_GLOBAL), tmp, "flushing");
     }
+    h5::seal_file(tmp);
     std::filesystem::rename(tmp, path);
   } catch (...) {
     std::error_code ec;
@@ -136,9 +137,7 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
 Checkpoint read_checkpoint(const std::string& path) {
   h5::quiet_errors();
   if (!std::filesystem::exists(path)) throw file_error(path, "checkpoint not found");
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw file_error(path, "not an HDF5 file (not a ser checkpoint, or truncated)");
-  h5::Handle file = h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path,
-                              "opening the checkpoint (truncated or damaged?)");
+  h5::Handle file = h5::open_sealed(path, "checkpoint", "train the model again");
   const hid_t f = file.get();
   if (!h5::has_attr(f, "format") || h5::read_attr_string(f, path, "format") != "ser-checkpoint")
     throw file_error(path, "not a ser checkpoint (no format = \"ser-checkpoint\" attribute)");

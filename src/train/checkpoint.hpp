@@ -19,7 +19,7 @@
 
 namespace ser::train {
 
-inline constexpr int kCheckpointFormatVersion = 1;
+inline constexpr int kCheckpointFormatVersion = 2;  // 2: the checksum block (cache/h5_seal.cpp)
 
 struct Progress {
   std::int64_t step = 0;          // optimizer steps taken

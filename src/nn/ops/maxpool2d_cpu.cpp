@@ -32,6 +32,23 @@ inline void consider(T v, std::int32_t idx, T& best, std::int32_t& best_i) {
 typedef float Float4 __attribute__((vector_size(16)));
 typedef std::int32_t Int4 __attribute__((vector_size(16)));
 
+// Elements 0, 2, 4, 6 (even) or 1, 3, 5, 7 (odd) of the 8 floats p, q (clang spells GCC's
+// __builtin_shuffle differently; the fuzz build uses clang).
+inline Float4 pick_even(Float4 p, Float4 q) {
+#if defined(__clang__)
+  return __builtin_shufflevector(p, q, 0, 2, 4, 6);
+#else
+  return __builtin_shuffle(p, q, Int4{0, 2, 4, 6});
+#endif
+}
+inline Float4 pick_odd(Float4 p, Float4 q) {
+#if defined(__clang__)
+  return __builtin_shufflevector(p, q, 1, 3, 5, 7);
+#else
+  return __builtin_shuffle(p, q, Int4{1, 3, 5, 7});
+#endif
+}
+
 // Four outputs ow..ow+3 of a float 2x2 window row: the rule above with vector compares and
 // blends. r0, r1: rows h0, h0 + 1 from column 2 ow.
 inline void pool4_2x2(const float* r0, const float* r1, std::int32_t i0, std::int32_t w, float* y,
@@ -41,9 +58,8 @@ inline void pool4_2x2(const float* r0, const float* r1, std::int32_t i0, std::in
   std::memcpy(&q0, r0 + 4, sizeof q0);
   std::memcpy(&p1, r1, sizeof p1);
   std::memcpy(&q1, r1 + 4, sizeof q1);
-  const Int4 even = {0, 2, 4, 6}, odd = even + 1;
-  const Float4 v[4] = {__builtin_shuffle(p0, q0, even), __builtin_shuffle(p0, q0, odd),
-                       __builtin_shuffle(p1, q1, even), __builtin_shuffle(p1, q1, odd)};
+  const Int4 even = {0, 2, 4, 6};
+  const Float4 v[4] = {pick_even(p0, q0), pick_odd(p0, q0), pick_even(p1, q1), pick_odd(p1, q1)};
   const Int4 first = i0 + even;  // flat index of each window's top-left element
   const Int4 at[4] = {first, first + 1, first + w, first + w + 1};
   Float4 best = v[0];

@@ -57,9 +57,10 @@ inline float exp_fast(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  std::int32_t e = static_cast<std::int32_t>(n);
-  e = e < -127 ? -127 : e;  // biased exponent 0: the result is 0
-  e = e > 127 ? 127 : e;
+  // Clamped as a float before the conversion, which is undefined for NaN: NaN takes -127 here and
+  // stays NaN through p. Biased exponent 0 (e = -127) makes the result 0.
+  const float nc = !(n >= -127.0f) ? -127.0f : (n > 127.0f ? 127.0f : n);
+  const std::int32_t e = static_cast<std::int32_t>(nc);
   return p * std::bit_cast<float>((e + 127) << 23);
 }
 
