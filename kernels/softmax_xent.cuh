@@ -14,8 +14,10 @@
 namespace ser::cuda {
 
 // logits (N, K), labels (N), class_weights (K) or nullptr; dlogits (N, K) and probs (N, K) overwritten
-// unless nullptr. n = 0 returns 0 without touching the GPU.
+// unless nullptr; label_smoothing in [0, 1), mix_labels (N, device) or nullptr and mix_lambda in
+// [0, 1] as in ser/nn/loss.hpp (XentTargets). n = 0 returns 0 without touching the GPU.
 double launch_softmax_xent(int n, int k, const float* logits, const std::int32_t* labels, const float* class_weights,
-                           float* dlogits, float* probs, cudaStream_t stream);
+                           float* dlogits, float* probs, float label_smoothing, const std::int32_t* mix_labels,
+                           float mix_lambda, cudaStream_t stream);
 
 }  // namespace ser::cuda

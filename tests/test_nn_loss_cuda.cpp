@@ -1,6 +1,6 @@
 // The fused softmax cross-entropy kernel (kernels/softmax_xent.cu) against the CPU twin, through the
 // dispatch on a GpuHandles context: loss, probs and dlogits (poisoned with NaN first) with and without
-// class weights, K below, at and above a warp, nullptr outputs, bitwise run-to-run determinism, a
+// class weights, label smoothing and mixup, K below, at and above a warp, nullptr outputs, bitwise run-to-run determinism, a
 // label out of range reported as ser::Error naming the row and label (and the context still usable
 // after it), and N = 0. Skips without a usable GPU.
 #ifdef SER_WITH_CUDA
@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nn_test_util.hpp"
@@ -83,6 +84,89 @@ TEST(SoftmaxXentCuda, MatchesCpuTwin) {
                 first)
           << what;
     }
+}
+
+
+// Label smoothing (eps > 0): the smoothed loss and gradient against the twin, K below, at and above a
+// warp; eps = 0 through the same argument is the plain loss bit for bit.
+TEST(SoftmaxXentCuda, LabelSmoothingMatchesCpuTwin) {
+  SER_SKIP_WITHOUT_GPU();
+  GpuHandles h;
+  const ExecContext gpu = h.context(KernelPath::handwritten);
+  struct Dims {
+    int n, k;
+  };
+  std::uint64_t seed = 101;
+  // One launch is 1024 emulated threads: two cases per shape keep the emulator runs short.
+  for (const Dims d : {Dims{7, 4}, Dims{33, 32}, Dims{3, 300}})
+    for (const auto& [weighted, eps] : {std::pair{true, 0.1f}, std::pair{false, 0.35f}}) {
+      const std::string what = std::to_string(d.n) + "x" + std::to_string(d.k) + (weighted ? " weighted" : "") +
+                               " eps " + std::to_string(eps);
+      const std::size_t nk = std::size_t(d.n) * d.k;
+      const auto z = random_nonzero<float>(nk, seed++, -4.0, 4.0);
+      const auto y = labels_for(d.n, d.k, seed++);
+      const auto w = random_nonzero<float>(d.k, seed++, 0.2, 3.0);
+      const float* wp = weighted ? w.data() : nullptr;
+      std::vector<float> dl_c(nk), pr_c(nk);
+      const double loss_c =
+          softmax_xent_cpu<float>(d.n, d.k, z.data(), y.data(), wp, dl_c.data(), pr_c.data(), XentTargets{eps});
+      DeviceArray<float> d_z(z), d_w(w), d_dl(nk), d_pr(nk);  // outputs NaN
+      DeviceArray<std::int32_t> d_y(y);
+      const double loss = softmax_xent(gpu, d.n, d.k, d_z.get(), d_y.get(), weighted ? d_w.get() : nullptr,
+                                       d_dl.get(), d_pr.get(), XentTargets{eps});
+      EXPECT_NEAR(loss, loss_c, 2e-6 * (1 + std::abs(loss_c))) << what;
+      expect_close(d_pr.download(), pr_c, 1e-6, what + " probs");
+      expect_close(d_dl.download(), dl_c, 1e-6, what + " dlogits");
+    }
+  const int n = 9, k = 6;
+  const auto z = random_nonzero<float>(n * k, 7, -3.0, 3.0);
+  const auto y = labels_for(n, k, 8);
+  DeviceArray<float> d_z(z), d_a(n * k), d_b(n * k);
+  DeviceArray<std::int32_t> d_y(y);
+  const double plain = softmax_xent(gpu, n, k, d_z.get(), d_y.get(), nullptr, d_a.get(), nullptr);
+  const double zero = softmax_xent(gpu, n, k, d_z.get(), d_y.get(), nullptr, d_b.get(), nullptr, XentTargets{});
+  EXPECT_EQ(std::memcmp(&plain, &zero, sizeof plain), 0);
+  const auto a = d_a.download(), b = d_b.download();
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), sizeof(float) * a.size()), 0);
+}
+// Mixup (with and without smoothing): the mixed loss and gradient against the twin; a bad mixup label
+// is reported naming it.
+TEST(SoftmaxXentCuda, MixupMatchesCpuTwin) {
+  SER_SKIP_WITHOUT_GPU();
+  GpuHandles h;
+  const ExecContext gpu = h.context(KernelPath::handwritten);
+  std::uint64_t seed = 201;
+  struct Case {
+    int n, k;
+    bool weighted;
+    float eps, lambda;
+  };
+  for (const Case c : {Case{7, 4, true, 0.0f, 0.3f}, Case{33, 32, false, 0.1f, 0.8f}, Case{3, 300, true, 0.2f, 0.5f}}) {
+    const std::string what = std::to_string(c.n) + "x" + std::to_string(c.k) + " lambda " + std::to_string(c.lambda);
+    const std::size_t nk = std::size_t(c.n) * c.k;
+    const auto z = random_nonzero<float>(nk, seed++, -4.0, 4.0);
+    const auto ya = labels_for(c.n, c.k, seed++), yb = labels_for(c.n, c.k, seed++ * 5 + 2);
+    const auto w = random_nonzero<float>(c.k, seed++, 0.2, 3.0);
+    std::vector<float> dl_c(nk), pr_c(nk);
+    const double loss_c = softmax_xent_cpu<float>(c.n, c.k, z.data(), ya.data(), c.weighted ? w.data() : nullptr,
+                                                  dl_c.data(), pr_c.data(), XentTargets{c.eps, yb.data(), c.lambda});
+    DeviceArray<float> d_z(z), d_w(w), d_dl(nk), d_pr(nk);  // outputs NaN
+    DeviceArray<std::int32_t> d_ya(ya), d_yb(yb);
+    const double loss = softmax_xent(gpu, c.n, c.k, d_z.get(), d_ya.get(), c.weighted ? d_w.get() : nullptr,
+                                     d_dl.get(), d_pr.get(), XentTargets{c.eps, d_yb.get(), c.lambda});
+    EXPECT_NEAR(loss, loss_c, 2e-6 * (1 + std::abs(loss_c))) << what;
+    expect_close(d_pr.download(), pr_c, 1e-6, what + " probs");
+    expect_close(d_dl.download(), dl_c, 1e-6, what + " dlogits");
+  }
+  const std::vector<std::int32_t> ya = {0, 1, 2}, yb = {1, 2, 7};
+  DeviceArray<float> d_z(random_nonzero<float>(12, 9)), d_dl(12);
+  DeviceArray<std::int32_t> d_ya(ya), d_yb(yb);
+  try {
+    softmax_xent(gpu, 3, 4, d_z.get(), d_ya.get(), nullptr, d_dl.get(), nullptr, XentTargets{0.0, d_yb.get(), 0.5});
+    ADD_FAILURE() << "no error for mixup label 7";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("mixup label 7 of row 2"), std::string::npos) << e.what();
+  }
 }
 
 TEST(SoftmaxXentCuda, LabelOutOfRangeIsAnErrorNamingRowAndLabel) {

@@ -247,12 +247,14 @@ TEST(RunConfig, ParsesAndRoundTrips) {
   // The recipe options round-trip too.
   const RunConfig r = parse_run_config(
       "[model]\nattention_identity_init = true\n[train]\ntime_masks = 2\ntime_mask_frames = 30\n"
-      "freq_masks = 1\nfreq_mask_bins = 12\n", "recipe.toml");
+      "freq_masks = 1\nfreq_mask_bins = 12\nlabel_smoothing = 0.1\nmixup_alpha = 0.2\n", "recipe.toml");
   EXPECT_TRUE(r.model.attention_identity_init);
   EXPECT_EQ(r.train.time_masks, 2);
   EXPECT_EQ(r.train.time_mask_frames, 30);
   EXPECT_EQ(r.train.freq_masks, 1);
   EXPECT_EQ(r.train.freq_mask_bins, 12);
+  EXPECT_FLOAT_EQ(r.train.label_smoothing, 0.1f);
+  EXPECT_FLOAT_EQ(r.train.mixup_alpha, 0.2f);
   EXPECT_EQ(to_toml(parse_run_config(to_toml(r), "again")), to_toml(r));
 }
 
@@ -293,6 +295,9 @@ TEST(RunConfig, ErrorsNameTheFileAndKey) {
   EXPECT_NE(message("[model]\ntemporal_pool = \"max\"\n").find("temporal_pool"), std::string::npos);
   EXPECT_NE(message("[train]\ntime_masks = -1\n").find("[train] time_masks"), std::string::npos);
   EXPECT_NE(message("[train]\nfreq_mask_bins = -3\n").find("[train] freq_mask_bins"), std::string::npos);
+  EXPECT_NE(message("[train]\nlabel_smoothing = 1.0\n").find("[train] label_smoothing"), std::string::npos);
+  EXPECT_NE(message("[train]\nlabel_smoothing = -0.1\n").find("[train] label_smoothing"), std::string::npos);
+  EXPECT_NE(message("[train]\nmixup_alpha = -1\n").find("[train] mixup_alpha"), std::string::npos);
 }
 
 }  // namespace

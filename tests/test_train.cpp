@@ -4,6 +4,7 @@
 // folders are clear errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cache/h5_handles.hpp"
+#include "ser/cache.hpp"
 #include "ser/error.hpp"
 #include "ser/train.hpp"
 #include "test_util.hpp"
@@ -79,7 +81,8 @@ TEST(Train, ResumeAfterSigkillIsBitIdentical) {
   // With random crops and SpecAugment masks: the resumed run must draw the same ones.
   std::ofstream(cfg) << "[model]\nconv_channels = [4, 8]\nattention_after = 2\nattention_heads = 2\n"
                         "attention_head_dim = 8\ndense = [16]\n[train]\nepochs = 2\nbatch_size = 16\nseed = 7\n"
-                        "max_frames = 80\ntime_masks = 2\ntime_mask_frames = 10\nfreq_masks = 1\nfreq_mask_bins = 8\n";
+                        "max_frames = 80\ntime_masks = 2\ntime_mask_frames = 10\nfreq_masks = 1\nfreq_mask_bins = 8\n"
+                        "label_smoothing = 0.1\nmixup_alpha = 0.4\n";
   const std::string common = "train --cache " + synthetic_cache() + " --config " + cfg +
                              " --test-speakers syn08 --val-speakers syn07 --device cpu --no-progress";
   std::string out;
@@ -103,6 +106,38 @@ TEST(Train, ResumeAfterSigkillIsBitIdentical) {
   EXPECT_EQ(0, std::memcmp(ca.adam_v.data(), cb.adam_v.data(), ca.adam_v.size() * sizeof(float)));
   EXPECT_EQ(0, std::memcmp(ca.state.data(), cb.state.data(), ca.state.size() * sizeof(float)));
   EXPECT_EQ(ca.progress.step, cb.progress.step);
+}
+
+// Label smoothing reaches the training loss: with eps = 0.5 and no class weights each row's loss is
+// the cross-entropy of the smoothed target q against p, which never falls below q's entropy (Gibbs'
+// inequality), whatever the model; the same run without smoothing reports another loss, and so does
+// one with mixup.
+TEST(Train, LabelSmoothedLossNeverFallsBelowTheTargetsEntropy) {
+  test::TempDir dir;
+  const auto train_losses = [&](const std::string& name, const std::string& extra) {
+    const std::string cfg = dir.file(name + ".toml");
+    std::ofstream(cfg) << "[model]\nconv_channels = [4, 8]\nattention_after = 0\ndense = [16]\n[train]\nepochs = 3\n"
+                          "batch_size = 16\nlr = 0.01\nclass_weights = \"none\"\n" << extra;
+    std::string out;
+    EXPECT_EQ(test::run_ser("train --cache " + synthetic_cache() + " --config " + cfg + " --test-speakers syn08 "
+                            "--val-speakers syn07 --device cpu --no-progress --out " + dir.file(name), &out), 0) << out;
+    std::ifstream metrics(dir.file(name + "/metrics.jsonl"));
+    std::vector<double> loss;
+    for (std::string l; std::getline(metrics, l);) loss.push_back(nlohmann::json::parse(l).at("train_loss").get<double>());
+    return loss;
+  };
+  const auto smoothed = train_losses("smoothed", "label_smoothing = 0.5\n");
+  const auto plain = train_losses("plain", "");
+  const int k = static_cast<int>(read_cache(synthetic_cache()).class_names.size());
+  const double eps = 0.5, hit = 1 - eps + eps / k, miss = eps / k;
+  const double entropy = -hit * std::log(hit) - (k - 1) * miss * std::log(miss);
+  ASSERT_EQ(smoothed.size(), 3u);
+  ASSERT_EQ(plain.size(), 3u);
+  for (double l : smoothed) EXPECT_GE(l, entropy - 1e-6);
+  EXPECT_NE(smoothed.front(), plain.front());
+  const auto mixed = train_losses("mixed", "mixup_alpha = 0.4\n");
+  ASSERT_EQ(mixed.size(), 3u);
+  EXPECT_NE(mixed.front(), plain.front());
 }
 
 TEST(Train, BadCheckpointsAndRunFoldersAreClearErrors) {

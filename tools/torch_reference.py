@@ -67,7 +67,7 @@ MODEL_DEFAULTS = dict(
     attention_head_dim=32, temporal_pool="attention", fuse_prosody=True, dense=[128], dropout=0.3)
 TRAIN_DEFAULTS = dict(
     epochs=40, batch_size=16, optimizer="adamw", lr=1e-3, weight_decay=1e-4, beta1=0.9, beta2=0.999,
-    eps=1e-8, clip_norm=5.0, class_weights="balanced", seed=1)
+    eps=1e-8, clip_norm=5.0, class_weights="balanced", label_smoothing=0.0, seed=1)
 
 
 def read_run_config(text: str) -> tuple[dict, dict]:
@@ -513,7 +513,7 @@ def cmd_bench(a) -> int:
 
         def step():
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(fwd(x, lens, pro), y)
+            loss = F.cross_entropy(fwd(x, lens, pro), y, label_smoothing=tc["label_smoothing"])
             loss.backward()
             if tc["clip_norm"] > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), tc["clip_norm"])

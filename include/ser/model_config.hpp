@@ -56,6 +56,8 @@ struct TrainConfig {
   float step_gamma = 0.5f;
   float clip_norm = 5.0f;           // global gradient-norm clipping (0 = off)
   std::string class_weights = "balanced";  // "balanced" (inverse training frequency) or "none"
+  float label_smoothing = 0.0f;     // eps in [0, 1) of the training loss (ser/nn/loss.hpp); 0 = none
+  float mixup_alpha = 0.0f;         // mixup of training batches, lambda ~ Beta(alpha, alpha); 0 = none
   int patience = 10;                // early stopping: epochs without a better validation UA
   int max_frames = 0;               // random crop of longer utterances in training (0 = none)
   // SpecAugment-style masks on training batches (src/train/spec_augment.hpp); 0 = none.

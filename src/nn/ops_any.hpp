@@ -169,9 +169,9 @@ void attn_pool_backward(const ExecContext& c, int n, int t, int d, const T* x, c
 
 template <typename T>
 double softmax_xent(const ExecContext& c, int n, int k, const T* logits, const std::int32_t* labels,
-                    const T* cw, T* dlogits, T* probs) {
-  if constexpr (is_f32<T>) return nn::softmax_xent(c, n, k, logits, labels, cw, dlogits, probs);
-  else return softmax_xent_cpu<T>(n, k, logits, labels, cw, dlogits, probs);
+                    const T* cw, T* dlogits, T* probs, const XentTargets& targets = {}) {
+  if constexpr (is_f32<T>) return nn::softmax_xent(c, n, k, logits, labels, cw, dlogits, probs, targets);
+  else return softmax_xent_cpu<T>(n, k, logits, labels, cw, dlogits, probs, targets);
 }
 
 }  // namespace ser::nn::any

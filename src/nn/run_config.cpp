@@ -51,6 +51,8 @@ void validate(const RunConfig& c, const std::string& origin) {
   if (t.clip_norm < 0) bad("[train] clip_norm", "must be >= 0");
   if (t.class_weights != "balanced" && t.class_weights != "none")
     bad("[train] class_weights", "expected \"balanced\" or \"none\"");
+  if (!(t.label_smoothing >= 0 && t.label_smoothing < 1)) bad("[train] label_smoothing", "must be in [0, 1)");
+  if (!(t.mixup_alpha >= 0 && t.mixup_alpha <= 100)) bad("[train] mixup_alpha", "must be in [0, 100]");
   if (t.patience < 1) bad("[train] patience", "must be >= 1");
   if (t.max_frames < 0) bad("[train] max_frames", "must be >= 0");
   if (t.time_masks < 0 || t.time_masks > 16) bad("[train] time_masks", "must be in [0, 16]");
@@ -101,6 +103,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& origin) {
     r.get("warmup_epochs", x.warmup_epochs); r.get("min_lr_ratio", x.min_lr_ratio);
     r.get("step_every_epochs", x.step_every_epochs); r.get("step_gamma", x.step_gamma);
     r.get("clip_norm", x.clip_norm); r.get("class_weights", x.class_weights);
+    r.get("label_smoothing", x.label_smoothing); r.get("mixup_alpha", x.mixup_alpha);
     r.get("patience", x.patience); r.get("max_frames", x.max_frames); r.get("seed", x.seed);
     r.get("bucket_batches", x.bucket_batches);
     r.get("time_masks", x.time_masks); r.get("time_mask_frames", x.time_mask_frames);
@@ -142,7 +145,8 @@ std::string to_toml(const RunConfig& c) {
                     {"schedule", t.schedule}, {"warmup_epochs", double(t.warmup_epochs)},
                     {"min_lr_ratio", double(t.min_lr_ratio)}, {"step_every_epochs", t.step_every_epochs},
                     {"step_gamma", double(t.step_gamma)}, {"clip_norm", double(t.clip_norm)},
-                    {"class_weights", t.class_weights}, {"patience", t.patience},
+                    {"class_weights", t.class_weights}, {"label_smoothing", double(t.label_smoothing)},
+                    {"mixup_alpha", double(t.mixup_alpha)}, {"patience", t.patience},
                     {"max_frames", t.max_frames}, {"seed", static_cast<std::int64_t>(t.seed)},
                     {"bucket_batches", t.bucket_batches}, {"time_masks", t.time_masks},
                     {"time_mask_frames", t.time_mask_frames}, {"freq_masks", t.freq_masks},

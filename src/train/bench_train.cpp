@@ -67,6 +67,7 @@ nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log) {
   Optimizer opt(session.ctx(), model.param_table(), rc.train);
   std::vector<float> w(static_cast<std::size_t>(k), 1.0f);
   session.set_class_weights(w);
+  session.set_label_smoothing(rc.train.label_smoothing);
   std::size_t free1 = 0, total1 = 0;
   nn::device_memory_info(session.ctx().device, &free1, &total1);
   const double hop_s = double(cache.config.logmel.hop_length) / cache.config.logmel.sample_rate;

@@ -40,6 +40,9 @@ struct HostBatch {
   std::vector<float> x;            // (n, 1, t, n_mels)
   std::vector<float> prosody;      // (n, n_functionals)
   std::vector<std::int32_t> labels;// (n)
+  // Mixup (train/mixup.hpp): each row's partner label, and the weight of `labels` in the loss.
+  std::vector<std::int32_t> mix_labels;  // (n), empty without mixup
+  float mix_lambda = 1.0f;
 };
 
 class BatchMaker {

@@ -9,6 +9,7 @@
 #include "nn/memory.hpp"
 #include "nn/model.hpp"
 #include "ser/nn/exec.hpp"
+#include "ser/nn/loss.hpp"
 #include "train/dataset.hpp"
 
 namespace ser::train {
@@ -31,14 +32,21 @@ class EngineSession {
   float* class_weights() const { return weights_.as<float>(); }        // (n_classes)
   float* probs() const { return probs_.as<float>(); }                   // (max_batch, n_classes)
   void set_class_weights(const std::vector<float>& w);
+  // The training loss's targets (ser/nn/loss.hpp): the config's label smoothing, and the loaded
+  // batch's mixup labels and weight when it has them. Evaluation always uses the plain loss.
+  nn::XentTargets training_targets() const;
+  void set_label_smoothing(float eps) { label_smoothing_ = eps; }
 
  private:
   std::unique_ptr<nn::GpuHandles> gpu_;
   nn::ExecContext ctx_;
   nn::Model<float>* model_ = nullptr;
-  nn::Block labels_, weights_, probs_;
+  nn::Block labels_, mix_labels_, weights_, probs_;
   std::unique_ptr<nn::HostStaging> staging_;
   std::size_t staging_bytes_ = 0;
+  float label_smoothing_ = 0.0f;
+  bool batch_is_mixed_ = false;  // the loaded batch carries mixup labels
+  float mix_lambda_ = 1.0f;
 };
 
 }  // namespace ser::train

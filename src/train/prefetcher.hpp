@@ -11,6 +11,7 @@
 #include "nn/nvtx.hpp"
 #include "ser/nn/counter_rng.hpp"
 #include "train/dataset.hpp"
+#include "train/mixup.hpp"
 #include "train/spec_augment.hpp"
 
 namespace ser::train {
@@ -18,7 +19,8 @@ namespace ser::train {
 class Prefetcher {
  public:
   // Batches `batches[first..]` of `maker`, cropped to crop_frames (0 = none) with offsets from seed,
-  // then masked by `augment` (nullptr = none; spec_augment.hpp) with masks from the same seed.
+  // then masked and mixed as `augment` says (nullptr = neither; spec_augment.hpp, mixup.hpp) with
+  // draws from the same seed (mixup's per batch index, so a resumed epoch draws the same).
   Prefetcher(const BatchMaker& maker, const std::vector<std::vector<int>>& batches, std::size_t first,
              int crop_frames, std::uint64_t seed, const TrainConfig* augment = nullptr, std::size_t depth = 3)
       : maker_(maker), batches_(batches), next_(first), crop_(crop_frames), seed_(seed), augment_(augment),
@@ -56,7 +58,11 @@ class Prefetcher {
         {
           const nn::NvtxRange r("loader: assemble batch");
           maker_.make(batches_[i], crop_, seed_, b);
-          if (augment_) spec_augment(b, maker_.n_mels(), *augment_, nn::mix64(seed_ ^ 0x5eca0000ULL));
+          if (augment_) {
+            spec_augment(b, maker_.n_mels(), *augment_, nn::mix64(seed_ ^ 0x5eca0000ULL));
+            if (augment_->mixup_alpha > 0)
+              mixup(b, augment_->mixup_alpha, nn::mix64(seed_ ^ nn::mix64(0x313e0000ULL + i)));
+          }
         }
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return queue_.size() < depth_ || stop_; });

@@ -20,7 +20,7 @@ double train_step(nn::Model<float>& model, EngineSession& session, Optimizer& op
   {
     const nn::NvtxRange r("loss");
     loss = nn::softmax_xent(ctx, n, model.inputs().n_classes, logits, session.labels(), session.class_weights(),
-                            model.dlogits(), probs ? session.probs() : nullptr);
+                            model.dlogits(), probs ? session.probs() : nullptr, session.training_targets());
   }
   {
     const nn::NvtxRange r("backward");

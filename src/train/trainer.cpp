@@ -149,6 +149,7 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
   std::vector<float> cw(static_cast<std::size_t>(k), 1.0f);
   if (rc.train.class_weights == "balanced") cw = balanced_weights(cache, sp.train, k);
   session.set_class_weights(cw);
+  session.set_label_smoothing(rc.train.label_smoothing);
 
   train::Progress prog;
   prog.seed = rc.train.seed;
@@ -193,7 +194,7 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     double loss_sum = 0, frames = 0;
     std::int64_t seen = 0, correct = 0;
     train::Prefetcher loader(maker, order, static_cast<std::size_t>(first), crop, crop_seed,
-                             train::spec_augment_enabled(rc.train) ? &rc.train : nullptr);
+                             train::spec_augment_enabled(rc.train) || rc.train.mixup_alpha > 0 ? &rc.train : nullptr);
     train::HostBatch b;
     double last_draw = 0;
     for (int bi = first; loader.next(b); ++bi) {

@@ -96,9 +96,9 @@ simt_planted_bug(sdpa_misaligned_float4 VARIANT asan FILE kernels/sdpa_kernels.c
 # The broadcast barrier removed: in the forward order thread 0 writes before the others read, so the
 # numbers come out right; ThreadSanitizer still reports the race.
 simt_planted_bug(softmax_broadcast_race VARIANT tsan FILE kernels/softmax_xent.cu TU kernels/softmax_xent.cu
-  FIND "  __syncthreads()\\s\\n  const double den = wsum_s\\s" REPLACE "\\n  const double den = wsum_s\\s"
+  FIND "  __syncthreads()\\s\\n  const double den = wsum_s," REPLACE "\\n  const double den = wsum_s,"
   FILTER SoftmaxXentCuda.MatchesCpuTwin SCHEDULE forward EXPECT "ThreadSanitizer: data race")
 # ... and without the sanitizer, the reverse order shows it in the numbers.
 simt_planted_bug(softmax_broadcast_barrier_removed VARIANT plain FILE kernels/softmax_xent.cu TU kernels/softmax_xent.cu
-  FIND "  __syncthreads()\\s\\n  const double den = wsum_s\\s" REPLACE "\\n  const double den = wsum_s\\s"
+  FIND "  __syncthreads()\\s\\n  const double den = wsum_s," REPLACE "\\n  const double den = wsum_s,"
   FILTER SoftmaxXentCuda.MatchesCpuTwin SCHEDULE reverse EXPECT "Failure")

@@ -14,16 +14,18 @@
 
 namespace ser::nn {
 
-void softmax_xent_check(int n, int k, const char* who);  // softmax_xent_cpu.cpp
+void softmax_xent_check(int n, int k, const XentTargets& targets, const char* who);  // softmax_xent_cpu.cpp
 
 double softmax_xent(const ExecContext& ctx, int n, int k, const float* logits, const std::int32_t* labels,
-                    const float* class_weights, float* dlogits, float* probs) {
+                    const float* class_weights, float* dlogits, float* probs, const XentTargets& targets) {
   const OpTimer timed(ctx, "softmax_xent");
-  if (ctx.device == Device::cpu) return softmax_xent_cpu<float>(n, k, logits, labels, class_weights, dlogits, probs);
+  if (ctx.device == Device::cpu)
+    return softmax_xent_cpu<float>(n, k, logits, labels, class_weights, dlogits, probs, targets);
 #ifdef SER_WITH_CUDA
-  softmax_xent_check(n, k, "softmax_xent");
+  softmax_xent_check(n, k, targets, "softmax_xent");
   return cuda::launch_softmax_xent(n, k, logits, labels, class_weights, dlogits, probs,
-                                   static_cast<cudaStream_t>(ctx.stream));
+                                   static_cast<float>(targets.label_smoothing), targets.mix_labels,
+                                   static_cast<float>(targets.mix_lambda), static_cast<cudaStream_t>(ctx.stream));
 #else
   throw Error("softmax_xent: Device::cuda requested but ser was built without CUDA");
 #endif
