@@ -7,12 +7,13 @@
 # Targets (VARIANT: plain, and one per entry of SER_CUDA_EMULATOR_SANITIZE: address -> asan with
 # UBSan, thread -> tsan):
 #   simt_rewrite                 the rewriting tool (host)
-#   ser_simt_host                OBJECT: src/*.cpp built with SER_WITH_CUDA against the shims (once)
+#   ser_simt_host                OBJECT: the CUDA-aware src/*.cpp built with SER_WITH_CUDA against the
+#                                shims (once); the others are ser_shared_host, ser_core's own objects
 #   ser_simt_kernels_<VARIANT>   OBJECT: the rewritten kernels (instrumented by the sanitizer variants)
 #   ser_simt_runtime_<VARIANT>   OBJECT: the emulator runtime (fibers, scheduler, CUDA API, cuBLAS/cuFFT)
 #   ser_core_simt_<VARIANT>      STATIC: the two above (the emulator's ser_core)
 #   ser_tests_simt_<VARIANT>     the tests/*_cuda.cpp suites, registered with ctest (label emulator)
-#   ser_simt                     the ser command on the emulator (plain variant)
+#   ser_simt                     the ser command on the emulator (plain variant; not in `all`)
 
 set(SIMT_DIR ${CMAKE_CURRENT_SOURCE_DIR}/src/simt)
 set(SIMT_REWRITTEN ${CMAKE_BINARY_DIR}/simt_kernels)
@@ -69,8 +70,9 @@ function(simt_common target)
                                           ser::toml ser::svm ser::onnx Threads::Threads)
 endfunction()
 
-# ---- host code: src/*.cpp, once for every variant ---------------------------------------------------
-set(SIMT_HOST_SOURCES ${SER_SOURCES})
+# ---- host code: the CUDA-aware src/*.cpp, once for every variant -------------------------------------
+# (the rest compile to the same objects in either build: ser_shared_host, CMakeLists.txt)
+set(SIMT_HOST_SOURCES ${SER_CUDA_AWARE_SOURCES})
 list(FILTER SIMT_HOST_SOURCES EXCLUDE REGEX "/src/device/no_cuda_.*\\.cpp$")
 add_library(ser_simt_host OBJECT ${SIMT_HOST_SOURCES})
 add_dependencies(ser_simt_host ser_build_commit)
@@ -145,7 +147,8 @@ function(simt_variant name)
   endif()
 
   set(core ser_core_simt_${name})
-  add_library(${core} STATIC $<TARGET_OBJECTS:ser_simt_host> $<TARGET_OBJECTS:${kernels}> $<TARGET_OBJECTS:${runtime}>)
+  add_library(${core} STATIC $<TARGET_OBJECTS:ser_simt_host> $<TARGET_OBJECTS:ser_shared_host> $<TARGET_OBJECTS:${kernels}>
+                             $<TARGET_OBJECTS:${runtime}>)
   target_link_libraries(${core} PUBLIC ser::sndfile ser::soxr ser::hdf5 nlohmann_json::nlohmann_json ser::blas
                                        ser::toml ser::svm ser::onnx Threads::Threads ${link_flags})
 
@@ -173,8 +176,10 @@ endfunction()
 simt_variant(plain)
 
 # The ser command on the emulator (`build/ser_simt ... --device cuda`): end-to-end runs of the CUDA
-# paths (features, training, prediction) at real shapes, for checks by hand.
-add_executable(ser_simt ${SER_CLI_SOURCES})
+# paths (features, training, prediction) at real shapes, for checks by hand. No test uses it, so it
+# is built only when asked for (`cmake --build build --target ser_simt`): a default build, and CI,
+# skip compiling the command a second time.
+add_executable(ser_simt EXCLUDE_FROM_ALL ${SER_CLI_SOURCES})
 simt_common(ser_simt)
 target_compile_options(ser_simt PRIVATE ${SER_CXX_WARNINGS})
 target_link_libraries(ser_simt PRIVATE ser_core_simt_plain CLI11::CLI11)
