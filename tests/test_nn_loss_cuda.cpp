@@ -87,37 +87,40 @@ TEST(SoftmaxXentCuda, MatchesCpuTwin) {
 }
 
 
-// Label smoothing (eps > 0): the smoothed loss and gradient against the twin, K below, at and above a
-// warp; eps = 0 through the same argument is the plain loss bit for bit.
+// The kernel against the twin on random logits (outputs NaN-poisoned first): loss, probs, dlogits,
+// with label smoothing eps and, when `mixed`, mixup labels weighted by lambda.
+void expect_targets_match_twin(const ExecContext& gpu, int n, int k, bool weighted, float eps, bool mixed,
+                               float lambda, std::uint64_t seed) {
+  const std::string what = std::to_string(n) + "x" + std::to_string(k) + (weighted ? " weighted" : "") + " eps " +
+                           std::to_string(eps) + (mixed ? " lambda " + std::to_string(lambda) : "");
+  const std::size_t nk = std::size_t(n) * k;
+  const auto z = random_nonzero<float>(nk, seed, -4.0, 4.0);
+  const auto ya = labels_for(n, k, seed + 1), yb = labels_for(n, k, seed * 5 + 2);
+  const auto w = random_nonzero<float>(k, seed + 2, 0.2, 3.0);
+  std::vector<float> dl_c(nk), pr_c(nk);
+  const double loss_c = softmax_xent_cpu<float>(n, k, z.data(), ya.data(), weighted ? w.data() : nullptr, dl_c.data(),
+                                                pr_c.data(), XentTargets{eps, mixed ? yb.data() : nullptr, lambda});
+  DeviceArray<float> d_z(z), d_w(w), d_dl(nk), d_pr(nk);  // outputs NaN
+  DeviceArray<std::int32_t> d_ya(ya), d_yb(yb);
+  const double loss = softmax_xent(gpu, n, k, d_z.get(), d_ya.get(), weighted ? d_w.get() : nullptr, d_dl.get(),
+                                   d_pr.get(), XentTargets{eps, mixed ? d_yb.get() : nullptr, lambda});
+  EXPECT_NEAR(loss, loss_c, 2e-6 * (1 + std::abs(loss_c))) << what;
+  expect_close(d_pr.download(), pr_c, 1e-6, what + " probs");
+  expect_close(d_dl.download(), dl_c, 1e-6, what + " dlogits");
+}
+
+// Label smoothing (eps > 0) against the twin, K below, at and above a warp; eps = 0 through the same
+// argument is the plain loss bit for bit.
 TEST(SoftmaxXentCuda, LabelSmoothingMatchesCpuTwin) {
   SER_SKIP_WITHOUT_GPU();
   GpuHandles h;
   const ExecContext gpu = h.context(KernelPath::handwritten);
-  struct Dims {
-    int n, k;
-  };
-  std::uint64_t seed = 101;
   // One launch is 1024 emulated threads: two cases per shape keep the emulator runs short.
-  for (const Dims d : {Dims{7, 4}, Dims{33, 32}, Dims{3, 300}})
-    for (const auto& [weighted, eps] : {std::pair{true, 0.1f}, std::pair{false, 0.35f}}) {
-      const std::string what = std::to_string(d.n) + "x" + std::to_string(d.k) + (weighted ? " weighted" : "") +
-                               " eps " + std::to_string(eps);
-      const std::size_t nk = std::size_t(d.n) * d.k;
-      const auto z = random_nonzero<float>(nk, seed++, -4.0, 4.0);
-      const auto y = labels_for(d.n, d.k, seed++);
-      const auto w = random_nonzero<float>(d.k, seed++, 0.2, 3.0);
-      const float* wp = weighted ? w.data() : nullptr;
-      std::vector<float> dl_c(nk), pr_c(nk);
-      const double loss_c =
-          softmax_xent_cpu<float>(d.n, d.k, z.data(), y.data(), wp, dl_c.data(), pr_c.data(), XentTargets{eps});
-      DeviceArray<float> d_z(z), d_w(w), d_dl(nk), d_pr(nk);  // outputs NaN
-      DeviceArray<std::int32_t> d_y(y);
-      const double loss = softmax_xent(gpu, d.n, d.k, d_z.get(), d_y.get(), weighted ? d_w.get() : nullptr,
-                                       d_dl.get(), d_pr.get(), XentTargets{eps});
-      EXPECT_NEAR(loss, loss_c, 2e-6 * (1 + std::abs(loss_c))) << what;
-      expect_close(d_pr.download(), pr_c, 1e-6, what + " probs");
-      expect_close(d_dl.download(), dl_c, 1e-6, what + " dlogits");
-    }
+  std::uint64_t seed = 101;
+  for (const auto& [n, k] : {std::pair{7, 4}, std::pair{33, 32}, std::pair{3, 300}}) {
+    expect_targets_match_twin(gpu, n, k, true, 0.1f, false, 1.0f, seed += 10);
+    expect_targets_match_twin(gpu, n, k, false, 0.35f, false, 1.0f, seed += 10);
+  }
   const int n = 9, k = 6;
   const auto z = random_nonzero<float>(n * k, 7, -3.0, 3.0);
   const auto y = labels_for(n, k, 8);
@@ -129,35 +132,16 @@ TEST(SoftmaxXentCuda, LabelSmoothingMatchesCpuTwin) {
   const auto a = d_a.download(), b = d_b.download();
   EXPECT_EQ(std::memcmp(a.data(), b.data(), sizeof(float) * a.size()), 0);
 }
+
 // Mixup (with and without smoothing): the mixed loss and gradient against the twin; a bad mixup label
 // is reported naming it.
 TEST(SoftmaxXentCuda, MixupMatchesCpuTwin) {
   SER_SKIP_WITHOUT_GPU();
   GpuHandles h;
   const ExecContext gpu = h.context(KernelPath::handwritten);
-  std::uint64_t seed = 201;
-  struct Case {
-    int n, k;
-    bool weighted;
-    float eps, lambda;
-  };
-  for (const Case c : {Case{7, 4, true, 0.0f, 0.3f}, Case{33, 32, false, 0.1f, 0.8f}, Case{3, 300, true, 0.2f, 0.5f}}) {
-    const std::string what = std::to_string(c.n) + "x" + std::to_string(c.k) + " lambda " + std::to_string(c.lambda);
-    const std::size_t nk = std::size_t(c.n) * c.k;
-    const auto z = random_nonzero<float>(nk, seed++, -4.0, 4.0);
-    const auto ya = labels_for(c.n, c.k, seed++), yb = labels_for(c.n, c.k, seed++ * 5 + 2);
-    const auto w = random_nonzero<float>(c.k, seed++, 0.2, 3.0);
-    std::vector<float> dl_c(nk), pr_c(nk);
-    const double loss_c = softmax_xent_cpu<float>(c.n, c.k, z.data(), ya.data(), c.weighted ? w.data() : nullptr,
-                                                  dl_c.data(), pr_c.data(), XentTargets{c.eps, yb.data(), c.lambda});
-    DeviceArray<float> d_z(z), d_w(w), d_dl(nk), d_pr(nk);  // outputs NaN
-    DeviceArray<std::int32_t> d_ya(ya), d_yb(yb);
-    const double loss = softmax_xent(gpu, c.n, c.k, d_z.get(), d_ya.get(), c.weighted ? d_w.get() : nullptr,
-                                     d_dl.get(), d_pr.get(), XentTargets{c.eps, d_yb.get(), c.lambda});
-    EXPECT_NEAR(loss, loss_c, 2e-6 * (1 + std::abs(loss_c))) << what;
-    expect_close(d_pr.download(), pr_c, 1e-6, what + " probs");
-    expect_close(d_dl.download(), dl_c, 1e-6, what + " dlogits");
-  }
+  expect_targets_match_twin(gpu, 7, 4, true, 0.0f, true, 0.3f, 201);
+  expect_targets_match_twin(gpu, 33, 32, false, 0.1f, true, 0.8f, 202);
+  expect_targets_match_twin(gpu, 3, 300, true, 0.2f, true, 0.5f, 203);
   const std::vector<std::int32_t> ya = {0, 1, 2}, yb = {1, 2, 7};
   DeviceArray<float> d_z(random_nonzero<float>(12, 9)), d_dl(12);
   DeviceArray<std::int32_t> d_ya(ya), d_yb(yb);
