@@ -159,7 +159,7 @@ softmax_xent_fused_kernel(int n, int k, const float* __restrict__ logits, const 
     const int y = labels[r];
     const int ym = mixing ? mix_labels[r] : y;
     const RowTarget ta(y, class_weights, eps, keep, spread, class_wsum);
-    const RowTarget tb(ym, class_weights, eps, keep, spread, class_wsum);
+    const RowTarget tb = mixing ? RowTarget(ym, class_weights, eps, keep, spread, class_wsum) : ta;
     if (lane == 0) {
       const auto row_loss = [&](int label, float wy) {
         const double nll = static_cast<double>(lse - (z[label] - mx));

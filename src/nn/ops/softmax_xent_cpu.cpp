@@ -77,21 +77,28 @@ double softmax_xent_cpu(int n, int k, const T* logits, const std::int32_t* label
     num += row_loss(labels[r]);
     if (mix) mix_num += row_loss(mix[r]);
     if (!probs && !dlogits) continue;
-    // scale (p - q) for label y: the row's share of the gradient of L(y).
-    const auto grad = [&](int y, double den, int j, double p) {
-      const double wy = weight(y);
-      const double row_weight = eps > 0 ? keep * wy + spread * class_wsum : wy;
-      const double q = eps > 0 ? (keep * wy * (j == y ? 1.0 : 0.0) + spread * weight(j)) / row_weight
-                               : (j == y ? 1.0 : 0.0);
-      return row_weight / den * (p - q);
+    // The row's share of the gradient of L(y): scale (p - q), scale = row weight / den.
+    struct RowTarget {
+      int y;
+      double wy, row_weight, scale;
     };
+    const auto target_of = [&](int y, double den) {
+      const double wy = weight(y), row_weight = eps > 0 ? keep * wy + spread * class_wsum : wy;
+      return RowTarget{y, wy, row_weight, row_weight / den};
+    };
+    const auto grad = [&](const RowTarget& t, int j, double p) {
+      const double q = eps > 0 ? (keep * t.wy * (j == t.y ? 1.0 : 0.0) + spread * weight(j)) / t.row_weight
+                               : (j == t.y ? 1.0 : 0.0);
+      return t.scale * (p - q);
+    };
+    const RowTarget ta = target_of(labels[r], wsum);
+    const RowTarget tb = mix ? target_of(mix[r], mix_wsum) : ta;
     for (int j = 0; j < k; ++j) {
       const double p = std::exp(static_cast<double>(z[j]) - mx) / se;
       if (probs) probs[off + j] = static_cast<T>(p);
       if (!dlogits) continue;
-      dlogits[off + j] = static_cast<T>(mix ? lambda * grad(labels[r], wsum, j, p) +
-                                                  (1.0 - lambda) * grad(mix[r], mix_wsum, j, p)
-                                            : grad(labels[r], wsum, j, p));
+      dlogits[off + j] =
+          static_cast<T>(mix ? lambda * grad(ta, j, p) + (1.0 - lambda) * grad(tb, j, p) : grad(ta, j, p));
     }
   }
   return mix ? lambda * (num / wsum) + (1.0 - lambda) * (mix_num / mix_wsum) : num / wsum;
