@@ -1,6 +1,7 @@
 // tests/test_experiment_runner.cpp — `ser experiment`: experiment files, derived caches, and a whole (tiny) experiment on the synthetic corpus through the CLI.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,10 @@ TEST(ExperimentConfigFile, ParsesModelsAndNamesTheKeyOfEveryError) {
   EXPECT_NE(config_error("[experiment]\nnormalisation = \"global\"\n[[model]]\nname = \"b\"\nkind = \"knn\"\n", d)
                 .find("normalisation"), std::string::npos);
   EXPECT_NE(config_error("[experiment]\n", d).find("no [[model]]"), std::string::npos);
+  EXPECT_NE(config_error("[experiment]\nengine_refit = 1\n[[model]]\nname = \"b\"\nkind = \"knn\"\n", d)
+                .find("engine_refit: expected true or false"), std::string::npos);
+  EXPECT_TRUE(parse_experiment_config("[experiment]\nengine_refit = true\n[[model]]\nname = \"b\"\nkind = \"knn\"\n",
+                                      "x.toml", d).engine_refit);
 }
 
 FeatureCache small_cache() {
@@ -195,6 +200,57 @@ TEST(ExperimentRun, TinySyntheticExperimentWritesResultsAndReusesFinishedRuns) {
   std::ifstream in2((res / "results.json").string());
   const nlohmann::json r2 = nlohmann::json::parse(in2);
   EXPECT_EQ(r2["models"]["hybrid"]["ua_mean"], r["models"]["hybrid"]["ua_mean"]);
+}
+
+// engine_refit: every engine run is retrained on training + validation speakers for the epoch count
+// its validation run chose; the fold reports the refit's test results and keeps the validation-selected
+// model's beside them, and the aggregate compares the two on the same utterances.
+TEST(ExperimentRun, EngineRefitTestsTheRetrainedModelAndKeepsTheSelectedOne) {
+  test::TempDir dir;
+  { std::ofstream(dir.file("cnn.toml")) << "[model]\nconv_channels = [4, 8]\nattention_after = 0\ntemporal_pool = \"mean\"\n"
+                                            "fuse_prosody = false\ndense = [16]\n[train]\nepochs = 3\nbatch_size = 8\n"; }
+  { std::ofstream(dir.file("refit.toml")) << "[experiment]\nname = \"refit\"\ncorpus = \"synthetic\"\nprotocol = \"kfold\"\n"
+      "folds = 2\nvalidation_speakers = 1\nsynthetic_speakers = 4\nsynthetic_per_emotion = 2\nattention_examples = 0\n"
+      "engine_refit = true\nbaseline = \"svm\"\n"
+      "[[model]]\nname = \"cnn\"\nkind = \"engine\"\nconfig = \"cnn.toml\"\n"
+      "[[model]]\nname = \"svm\"\nkind = \"svm_rbf\"\n"; }
+  std::string out;
+  ASSERT_EQ(test::run_ser(std::string("experiment ").append(dir.file("refit.toml")).append(" --runs ")
+                              .append(dir.file("runs")).append(" --device cpu --no-progress"), &out), 0) << out;
+  const std::filesystem::path res = dir.path() / "runs" / "refit";
+  std::ifstream in((res / "results.json").string());
+  const nlohmann::json r = nlohmann::json::parse(in);
+  EXPECT_NE(r["protocol"]["engine_models"].get<std::string>().find("refit"), std::string::npos);
+  const auto& cnn = r["models"]["cnn"];
+  ASSERT_EQ(cnn["folds"].size(), 2u);
+  double selected_ua = 0;
+  for (const auto& f : cnn["folds"]) {
+    const int e = f["best_epoch"].get<int>();
+    EXPECT_EQ(f["refit_epochs"], e);
+    const std::filesystem::path run = res / "models" / "cnn" / "seed1" / ("fold" + f["fold"].dump());
+    std::ifstream sin((run / ("refit_e" + std::to_string(e)) / "summary.json").string());
+    const auto summary = nlohmann::json::parse(sin);
+    // The refit trains on the fold's training and validation speakers: every speaker but the test ones.
+    EXPECT_EQ(summary["split"]["train"].size(), 4u - f["test_speakers"].size());
+    for (const auto& v : f["validation_speakers"])
+      EXPECT_NE(std::find(summary["split"]["train"].begin(), summary["split"]["train"].end(), v), summary["split"]["train"].end());
+    EXPECT_EQ(f["ua"], summary["test"]["ua"]);  // the fold reports the refit model
+    const auto& sel = f["validation_selected"];
+    std::ifstream selin((run / "summary.json").string());
+    EXPECT_EQ(sel["ua"], nlohmann::json::parse(selin)["test"]["ua"]);
+    EXPECT_EQ(sel["predictions"]["paths"], f["predictions"]["paths"]);
+    EXPECT_FALSE(std::filesystem::exists(run / ("refit_e" + std::to_string(e)) / "last.h5"));
+    selected_ua += sel["ua"].get<double>() / 2;
+  }
+  ASSERT_TRUE(cnn.contains("refit_effect"));
+  EXPECT_NEAR(cnn["refit_effect"]["validation_selected_ua_mean"].get<double>(), selected_ua, 1e-12);
+  EXPECT_TRUE(cnn["refit_effect"]["validation_selected_pooled_ua"].is_number());
+  EXPECT_TRUE(cnn["refit_effect"]["per_utterance"].contains("p_value") ||
+              cnn["refit_effect"]["per_utterance"].contains("reason"));
+  EXPECT_FALSE(r["models"]["svm"].contains("refit_effect"));
+  std::ifstream md((res / "results.md").string());
+  const std::string text{std::istreambuf_iterator<char>(md), std::istreambuf_iterator<char>()};
+  EXPECT_NE(text.find("Refit engine models"), std::string::npos);
 }
 
 TEST(ExperimentRun, BadInputsAreClearErrors) {

@@ -1,7 +1,7 @@
 // Training end to end on the CPU: cnn_attn learns the synthetic corpus (held-out speakers well above
 // chance, validation high, training loss down by an order of magnitude); a run killed with SIGKILL
-// mid-epoch and resumed ends bit-identical to an uninterrupted run; damaged checkpoints and bad run
-// folders are clear errors.
+// mid-epoch and resumed ends bit-identical to an uninterrupted run; a refit trains on every non-test
+// speaker on the config's schedule; damaged checkpoints and bad run folders are clear errors.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,9 +15,11 @@
 #include "cache/h5_handles.hpp"
 #include "ser/cache.hpp"
 #include "ser/error.hpp"
+#include "ser/model_config.hpp"
 #include "ser/train.hpp"
 #include "test_util.hpp"
 #include "train/checkpoint.hpp"
+#include "train/optimizer.hpp"
 
 namespace ser {
 namespace {
@@ -138,6 +140,60 @@ TEST(Train, LabelSmoothedLossNeverFallsBelowTheTargetsEntropy) {
   const auto mixed = train_losses("mixed", "mixup_alpha = 0.4\n");
   ASSERT_EQ(mixed.size(), 3u);
   EXPECT_NE(mixed.front(), plain.front());
+}
+
+// A refit trains on every non-test speaker for the given number of epochs of the schedule that
+// [train] epochs defines (so its learning rate at the end is the one the selected run had at that
+// epoch, not the schedule's floor), keeps its last model as best.h5, and resumes exactly.
+TEST(Train, RefitTrainsEveryNonTestSpeakerOnTheConfigsSchedule) {
+  test::TempDir dir;
+  const std::string cfg = dir.file("tiny.toml");
+  std::ofstream(cfg) << "[model]\nconv_channels = [4, 8]\nattention_after = 0\ndense = [16]\n[train]\nepochs = 4\n"
+                        "batch_size = 16\nseed = 3\nmax_frames = 80\ntime_masks = 1\ntime_mask_frames = 10\n";
+  const std::string base = "train --cache " + synthetic_cache() + " --config " + cfg +
+                           " --test-speakers syn08 --device cpu --no-progress";
+  const std::string common = base + " --refit-epochs 2";
+  std::string out;
+  ASSERT_EQ(test::run_ser(common + " --out " + dir.file("whole"), &out), 0) << out;
+  EXPECT_NE(out.find("refit: 2 epochs on every non-test speaker"), std::string::npos) << out;
+
+  std::ifstream sin(dir.file("whole/summary.json"));
+  const auto summary = nlohmann::json::parse(sin);
+  EXPECT_EQ(summary["split"]["train"].size(), 7u);  // syn01..syn07: the would-be validation speakers train too
+  EXPECT_TRUE(summary["split"]["validation"].empty());
+  EXPECT_TRUE(summary["validation"].is_null());
+  EXPECT_EQ(summary["best_epoch"], 2);
+  EXPECT_EQ(summary["test"]["total"], 70);
+
+  std::ifstream metrics(dir.file("whole/metrics.jsonl"));
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(metrics, l);) lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(lines[1]["val_ua"].is_null());
+  RunConfig rc = load_run_config(cfg);
+  const std::int64_t per_epoch = (7 * 70 + 15) / 16;  // 490 training utterances, 31 batches of 16
+  EXPECT_EQ(lines[1]["step"].get<std::int64_t>(), 2 * per_epoch);
+  EXPECT_DOUBLE_EQ(lines[1]["lr"].get<double>(), train::learning_rate(rc.train, 2 * per_epoch - 1, per_epoch, 4 * per_epoch));
+  EXPECT_GT(lines[1]["lr"].get<double>(), 0.4 * rc.train.lr);  // half-way down the cosine, far from its floor
+  const auto best = checkpoint_params(dir.file("whole/best.h5"));
+  const auto last = checkpoint_params(dir.file("whole/last.h5"));
+  ASSERT_EQ(best.size(), last.size());
+  EXPECT_EQ(0, std::memcmp(best.data(), last.data(), best.size() * sizeof(float))) << "best.h5 is not the last model";
+
+  // Killed in the second epoch, after the step-35 checkpoint, and resumed: the same weights as the whole run.
+  EXPECT_NE(test::run_ser(common + " --out " + dir.file("cut") + " --checkpoint-every 5 --kill-at-step 37", &out), 0);
+  EXPECT_NE(test::run_ser(base + " --refit-epochs 3 --out " + dir.file("cut") + " --resume", &out), 0);
+  EXPECT_NE(out.find("resume with the same --refit-epochs"), std::string::npos) << out;
+  ASSERT_EQ(test::run_ser(common + " --out " + dir.file("cut") + " --resume", &out), 0) << out;
+  const auto resumed = checkpoint_params(dir.file("cut/last.h5"));
+  ASSERT_EQ(resumed.size(), last.size());
+  EXPECT_EQ(0, std::memcmp(resumed.data(), last.data(), last.size() * sizeof(float))) << "weights differ after resume";
+
+  // A refit has no validation speakers, and no more epochs than its schedule.
+  EXPECT_NE(test::run_ser(common + " --val-speakers syn07 --out " + dir.file("v"), &out), 0);
+  EXPECT_NE(out.find("give no validation speakers"), std::string::npos) << out;
+  EXPECT_NE(test::run_ser(base + " --refit-epochs 5 --out " + dir.file("e"), &out), 0);
+  EXPECT_NE(out.find("exceeds the 4 epochs"), std::string::npos) << out;
 }
 
 TEST(Train, BadCheckpointsAndRunFoldersAreClearErrors) {

@@ -23,6 +23,9 @@ struct TrainOptions {
   bool deterministic = false;                 // GPU: deterministic algorithms only
   bool resume = false;                        // continue from out_dir/last.h5
   int epochs = 0;                             // > 0 overrides [train] epochs
+  int refit_epochs = 0;                       // > 0: a refit. No validation speakers (every non-test speaker
+                                              // trains), exactly this many epochs of the schedule that
+                                              // [train] epochs defines, and the last model is kept (best.h5)
   int batch_size = 0;                         // > 0 overrides [train] batch_size
   std::int64_t seed = -1;                     // >= 0 overrides [train] seed
   int checkpoint_every = 0;                   // also checkpoint every N steps (0 = at epoch ends only)

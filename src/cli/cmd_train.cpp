@@ -31,6 +31,9 @@ void register_train(CLI::App& app) {
   cmd->add_option("--test-speakers", *test, "comma-separated test speakers (never trained on or selected with)");
   cmd->add_option("--val-speakers", *val, "comma-separated validation speakers (model selection, early stopping)");
   cmd->add_option("--epochs", opt->epochs, "override [train] epochs");
+  cmd->add_option("--refit-epochs", opt->refit_epochs,
+                  "refit: train this many epochs of the schedule on every non-test speaker (no --val-speakers), "
+                  "keep the last model");
   cmd->add_option("--batch-size", opt->batch_size, "override [train] batch_size");
   cmd->add_flag("--resume", opt->resume, "continue the run in --out from its last checkpoint");
   cmd->add_option("--checkpoint-every", opt->checkpoint_every, "also checkpoint every N steps (0 = epoch ends)");

@@ -70,6 +70,32 @@ std::map<UtteranceKey, UtterancePrediction> predictions_of(const json& folds, co
   return out;
 }
 
+// The approximate randomisation test and paired bootstrap of pooled UA between predictions a and
+// b of the same utterances, matched by (seed, fold, path); a reason instead when either has no
+// predictions or they do not cover the same utterances. a_name, b_name only appear in errors.
+json compare_predictions(const std::map<UtteranceKey, UtterancePrediction>& a, const std::string& a_name,
+                         const std::map<UtteranceKey, UtterancePrediction>& b, const std::string& b_name) {
+  if (a.empty() || b.empty()) return {{"reason", "runs without per-utterance predictions"}};
+  if (a.size() != b.size()) return {{"reason", "the two models' runs predicted different utterances"}};
+  std::vector<int> truth, pa, pb;
+  for (const auto& [key, p] : a) {
+    const auto it = b.find(key);
+    if (it == b.end()) return {{"reason", "the two models' runs predicted different utterances"}};
+    if (it->second.truth != p.truth)
+      throw Error(cat("results: \"", a_name, "\" and \"", b_name, "\" disagree on the class of ", std::get<2>(key)));
+    truth.push_back(p.truth);
+    pa.push_back(p.predicted);
+    pb.push_back(it->second.predicted);
+  }
+  int k = 0;
+  for (std::size_t i = 0; i < truth.size(); ++i) k = std::max({k, truth[i] + 1, pa[i] + 1, pb[i] + 1});
+  const PairedPredictionTest t = paired_prediction_test(truth, pa, pb, k);
+  if (!t.valid) return {{"reason", t.reason}};
+  return {{"metric", "pooled_ua"}, {"utterances", t.n}, {"discordant", t.discordant}, {"difference", t.difference},
+          {"p_value", t.p_value}, {"method", t.method}, {"permutations", t.permutations},
+          {"bootstrap_resamples", t.bootstrap_resamples}, {"ci95", {t.ci_low, t.ci_high}}};
+}
+
 // Seed ensemble: when the runs of two or more seeds kept posteriors, every (fold, path)'s
 // posteriors are averaged over the seeds and the argmax is the ensemble's prediction;
 // seed_ensemble_ua is the pooled UA of those predictions. Null unless every seed predicted every
@@ -108,6 +134,35 @@ void add_seed_ensemble(json& model, const json& folds, std::size_t k) {
   }
   model["seed_ensemble_ua"] = pooled_ua(truth, predicted, static_cast<int>(k));
   model["seed_ensemble_seeds"] = seeds.size();
+}
+
+// Refit engine models (experiment engine_refit) keep, per run, the test metrics and predictions of
+// the model selected on validation that the refit replaced ("validation_selected"). refit_effect
+// compares the two on the same utterances: fold-mean and pooled UA of the validation-selected
+// models, and the per-utterance test of refit against them. Absent unless every run has them.
+void add_refit_effect(json& model, const json& folds, const std::string& name, std::size_t k) {
+  json selected = json::array();
+  for (const json& f : folds) {
+    if (!f.contains("validation_selected")) return;
+    json s = f["validation_selected"];
+    s["seed"] = f.value("seed", json(nullptr));
+    s["fold"] = f.value("fold", json(nullptr));
+    selected.push_back(std::move(s));
+  }
+  std::vector<double> ua;
+  for (const json& s : selected) ua.push_back(number_field(s, "ua", name + " (validation-selected)"));
+  const auto chosen = predictions_of(selected, name);
+  std::vector<int> truth, predicted;
+  for (const auto& [key, p] : chosen) {
+    truth.push_back(p.truth);
+    predicted.push_back(p.predicted);
+  }
+  model["refit_effect"] = {
+      {"validation_selected_ua_mean", mean_std(ua).mean},
+      {"validation_selected_ua_std", mean_std(ua).std},
+      {"validation_selected_pooled_ua", chosen.empty() ? json(nullptr) : json(pooled_ua(truth, predicted, static_cast<int>(k)))},
+      {"per_utterance", compare_predictions(predictions_of(folds, name), name + " (refit)", chosen,
+                                            name + " (validation-selected)")}};
 }
 
 }  // namespace
@@ -209,6 +264,7 @@ void aggregate_model(json& model, const std::string& name) {
     model["pooled_utterances"] = truth.size();
   }
   add_seed_ensemble(model, folds, k);
+  add_refit_effect(model, folds, name, k);
 }
 
 json with_aggregates(const json& results) {
@@ -251,33 +307,6 @@ std::string best_model_by_ua(const json& results) {
 }
 
 namespace {
-
-// The approximate randomisation test and paired bootstrap of pooled UA between `name` and the
-// baseline over the utterances both predicted in the same (seed, fold); a reason instead when the
-// runs kept no predictions or do not cover the same utterances. b: the baseline's predictions.
-json per_utterance_test(const json& models, const std::string& name, const std::string& baseline,
-                        const std::map<UtteranceKey, UtterancePrediction>& b) {
-  const auto a = predictions_of(models.at(name).at("folds"), name);
-  if (a.empty() || b.empty()) return {{"reason", "runs without per-utterance predictions"}};
-  if (a.size() != b.size()) return {{"reason", "the two models' runs predicted different utterances"}};
-  std::vector<int> truth, pa, pb;
-  for (const auto& [key, p] : a) {
-    const auto it = b.find(key);
-    if (it == b.end()) return {{"reason", "the two models' runs predicted different utterances"}};
-    if (it->second.truth != p.truth)
-      throw Error(cat("results: \"", name, "\" and \"", baseline, "\" disagree on the class of ", std::get<2>(key)));
-    truth.push_back(p.truth);
-    pa.push_back(p.predicted);
-    pb.push_back(it->second.predicted);
-  }
-  int k = 0;
-  for (std::size_t i = 0; i < truth.size(); ++i) k = std::max({k, truth[i] + 1, pa[i] + 1, pb[i] + 1});
-  const PairedPredictionTest t = paired_prediction_test(truth, pa, pb, k);
-  if (!t.valid) return {{"reason", t.reason}};
-  return {{"metric", "pooled_ua"}, {"utterances", t.n}, {"discordant", t.discordant}, {"difference", t.difference},
-          {"p_value", t.p_value}, {"method", t.method}, {"permutations", t.permutations},
-          {"bootstrap_resamples", t.bootstrap_resamples}, {"ci95", {t.ci_low, t.ci_high}}};
-}
 
 }  // namespace
 
@@ -338,7 +367,7 @@ void add_significance(json& results, const std::string& baseline, const std::str
     out.push_back({{"model", name}, {"baseline", baseline}, {"metric", metric},
                    {"pairs", static_cast<int>(a.size())}, {"mean_difference", mean_std(diff).mean},
                    {"wins", wins}, {"losses", losses}, {"ties", ties}, {"wilcoxon", wj}, {"paired_t", tj},
-                   {"per_utterance", per_utterance_test(models, name, baseline, base_predictions)}});
+                   {"per_utterance", compare_predictions(predictions_of(models.at(name).at("folds"), name), name, base_predictions, baseline)}});
   }
   results["significance"] = out;
 }

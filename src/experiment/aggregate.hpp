@@ -20,7 +20,9 @@ inline constexpr const char* kRunMetrics[] = {"accuracy", "ua", "macro_precision
 // every test utterance of every run at once, from the runs' "predictions"; null when a run has
 // none) with pooled_utterances, and seed_ensemble_ua (the pooled UA of posteriors averaged over
 // seeds per fold and utterance, engine models with two or more seeds; else null) with
-// seed_ensemble_seeds. Throws ser::Error
+// seed_ensemble_seeds, and for refit engine models refit_effect (the validation-selected models'
+// fold-mean and pooled UA on the same utterances, and the per-utterance test of the refit against
+// them). Throws ser::Error
 // naming the run when a fold lacks a metric or the class counts disagree.
 // `name` (the model's key in results["models"]) only appears in error messages.
 void aggregate_model(nlohmann::json& model, const std::string& name = "?");

@@ -38,6 +38,7 @@ ExperimentConfig parse_experiment_config(const std::string& text, const std::str
   r.get("protocol", c.protocol); r.get("folds", c.folds); r.get("validation_speakers", c.validation_speakers);
   r.get("split_seed", c.split_seed); r.get("seeds", c.seeds); r.get("normalisation", c.normalisation);
   r.get("baseline", c.baseline); r.get("attention_examples", c.attention_examples);
+  r.get("engine_refit", c.engine_refit);
   r.get("test_corpus", c.test_corpus); r.get("both_directions", c.both_directions);
   r.get("filter", c.filter); r.get("train_partition", c.train_partition);
   r.get("validation_partition", c.validation_partition); r.get("test_partition", c.test_partition);

@@ -38,6 +38,9 @@ struct ExperimentConfig {
                                            // "speaker" (each speaker by its own statistics, test
                                            // speakers included: transductive, reported as such)
   std::string baseline;                 // model the significance tests compare against ("" = none)
+  bool engine_refit = false;            // engine models: after selection on the validation speakers,
+                                        // retrain on training + validation speakers for the chosen epoch
+                                        // count and test that model (the classic baselines always refit)
   int attention_examples = 2;           // attention maps of this many test utterances (fold 0, first seed)
   std::string test_corpus;              // cross_corpus: the corpus tested on (synthetic needs no folder)
   bool both_directions = false;         // cross_corpus: also train on test_corpus and test on corpus

@@ -124,6 +124,26 @@ nlohmann::json fold_metrics(const std::vector<int>& truth, const std::vector<int
           {"confusion", m.confusion}, {"test_utterances", m.total}};
 }
 
+namespace {
+
+// An interrupted training run of the same config in `dir` continues where it stopped (true);
+// anything else there starts over.
+bool resume_if_interrupted(const std::string& dir, const RunConfig& rc, std::ostream& log) {
+  const std::string last = (fs::path(dir) / "last.h5").string();
+  if (!fs::exists(last)) return false;
+  std::ifstream in((fs::path(dir) / "config.toml").string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (ss.str() == to_toml(rc)) {
+    log << "  resuming the interrupted run in " << dir << "\n";
+    return true;
+  }
+  fs::remove(last);
+  return false;
+}
+
+}  // namespace
+
 nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, const std::string& cache_name,
                                nlohmann::json& examples, std::ostream& log) {
   const ModelEntry& m = *r.model;
@@ -138,38 +158,49 @@ nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, cons
   o.epochs = m.epochs;
   o.seed = static_cast<std::int64_t>(r.seed);
   o.progress = r.progress;
-  o.attention_examples = r.attention_examples;
+  o.attention_examples = r.refit ? 0 : r.attention_examples;  // of the model that is tested
   const RunConfig rc = effective_run_config(r);
   if (m.attention_after >= 0) {  // the overridden config is the run's own file
     fs::create_directories(r.dir);
     o.config = (fs::path(r.dir) / "run_config.toml").string();
     train::write_text_atomic(o.config, to_toml(rc));
   }
-  const std::string last = (fs::path(r.dir) / "last.h5").string();
-  if (fs::exists(last)) {
-    // An interrupted run of the same config continues where it stopped; anything else starts over.
-    std::ifstream in((fs::path(r.dir) / "config.toml").string());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (ss.str() == to_toml(rc)) {
-      o.resume = true;
-      log << "  resuming the interrupted run in " << r.dir << "\n";
-    } else {
-      fs::remove(last);
-    }
+  o.resume = resume_if_interrupted(r.dir, rc, log);
+  const TrainSummary selected = run_training(o, cache, log);
+  fs::remove(fs::path(r.dir) / "last.h5");  // Adam moments are only needed to resume; best.h5 stays for export and predict
+
+  // The refit: every non-test speaker, for the epoch count validation chose. Its folder is named by
+  // that count, so a rerun that chose another count never resumes it.
+  TrainSummary refit;
+  if (r.refit) {
+    TrainOptions ro = o;
+    ro.out_dir = (fs::path(r.dir) / ("refit_e" + std::to_string(selected.best_epoch))).string();
+    ro.validation_speakers.clear();
+    ro.refit_epochs = selected.best_epoch;
+    ro.attention_examples = r.attention_examples;
+    ro.resume = resume_if_interrupted(ro.out_dir, rc, log);
+    refit = run_training(ro, cache, log);
+    fs::remove(fs::path(ro.out_dir) / "last.h5");
   }
-  const TrainSummary s = run_training(o, cache, log);
+  const TrainSummary& tested = r.refit ? refit : selected;
+  const int k = static_cast<int>(cache.class_names.size());
   nlohmann::json f = fold_header(r);
-  f.update(fold_metrics(s.test_truth, s.test_predicted, static_cast<int>(cache.class_names.size())));
-  f["predictions"] = fold_predictions(cache, s.test_utterances, s.test_truth, s.test_predicted, s.test_probs);
-  f["train_seconds"] = s.seconds;
-  f["inference_utterances_per_second"] = s.test_utterances.size() / std::max(s.test_seconds, 1e-9);
-  f["best_epoch"] = s.best_epoch;
-  f["validation_ua"] = s.best_val_ua;
-  f["parameters"] = s.parameters;
+  f.update(fold_metrics(tested.test_truth, tested.test_predicted, k));
+  f["predictions"] = fold_predictions(cache, tested.test_utterances, tested.test_truth, tested.test_predicted, tested.test_probs);
+  f["train_seconds"] = selected.seconds + (r.refit ? refit.seconds : 0.0);
+  f["inference_utterances_per_second"] = tested.test_utterances.size() / std::max(tested.test_seconds, 1e-9);
+  f["best_epoch"] = selected.best_epoch;
+  f["validation_ua"] = selected.best_val_ua;
+  f["parameters"] = tested.parameters;
   f["learning_curve"] = learning_curve((fs::path(r.dir) / "metrics.jsonl").string());
-  for (const auto& e : s.attention) examples.push_back(example_entry(m.name, cache, e));
-  fs::remove(last);  // Adam moments are only needed to resume; best.h5 stays for export and predict
+  if (r.refit) {
+    f["refit_epochs"] = selected.best_epoch;
+    nlohmann::json s = fold_metrics(selected.test_truth, selected.test_predicted, k);
+    s["predictions"] = fold_predictions(cache, selected.test_utterances, selected.test_truth, selected.test_predicted,
+                                        selected.test_probs);
+    f["validation_selected"] = std::move(s);  // what the refit replaced, on the same test utterances
+  }
+  for (const auto& e : tested.attention) examples.push_back(example_entry(m.name, cache, e));
   return f;
 }
 

@@ -23,6 +23,8 @@ struct FoldRun {
   std::string dir;                 // this run's folder (engine: checkpoints, metrics.jsonl, train.log)
   std::string device = "auto", kernels = "handwritten";
   int attention_examples = 0;      // engine: attention maps of this many test utterances
+  bool refit = false;              // engine: after selection on validation, retrain on training +
+                                   // validation speakers for the chosen epoch count; that model is tested
   bool progress = true;
 };
 
@@ -33,7 +35,9 @@ RunConfig effective_run_config(const FoldRun& run);
 // Metrics of a fold from its predictions (per-class recall null where the class is absent).
 nlohmann::json fold_metrics(const std::vector<int>& truth, const std::vector<int>& predicted, int n_classes);
 
-// Engine model. `examples` receives attention-map entries (attention_examples > 0).
+// Engine model. `examples` receives attention-map entries (attention_examples > 0). With run.refit
+// the fold's entry holds the refit's test results, refit_epochs, and under "validation_selected" the
+// test metrics and predictions of the model selected on validation.
 nlohmann::json run_engine_fold(const FoldRun& run, const FeatureCache& cache, const std::string& cache_name,
                                nlohmann::json& examples, std::ostream& log);
 // Classic baseline on utterance features x (rows = the cache's utterances).

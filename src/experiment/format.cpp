@@ -132,6 +132,7 @@ std::string protocol_text(const json& results) {
   const std::string validation = text_field(p, "validation"), normalisation = text_field(p, "normalisation");
   if (!validation.empty()) s.append("; validation: ").append(validation);
   if (!normalisation.empty()) s.append("; normalisation: ").append(normalisation);
+  if (!text_field(p, "engine_models").empty()) s.append("; engine models: ").append(text_field(p, "engine_models"));
   return s;
 }
 

@@ -79,6 +79,23 @@ void comparison_table(std::ostringstream& md, const ModelList& models) {
            << " seeds (single seeds pooled: " << percent(field(m, "pooled_ua")) << " %);";
     md << "\n\n";
   }
+  bool any_refit = false;
+  for (const auto& [name, m] : models) any_refit |= m.contains("refit_effect");
+  if (any_refit) {
+    md << "Refit engine models (retrained on training + validation speakers for the epoch count chosen on "
+          "validation) against the validation-selected models they replaced, same test utterances:";
+    for (const auto& [name, m] : models) {
+      if (!m.contains("refit_effect")) continue;
+      const json& r = m["refit_effect"];
+      md << " `" << name << "` UA " << percent(field(m, "ua_mean")) << " vs " << percent(field(r, "validation_selected_ua_mean"))
+         << " %, pooled " << percent(field(m, "pooled_ua")) << " vs " << percent(field(r, "validation_selected_pooled_ua"))
+         << " %";
+      const json& t = field(r, "per_utterance");
+      if (field(t, "p_value").is_number()) md << " (per-utterance p = " << p_value_text(field(t, "p_value")) << ")";
+      md << ";";
+    }
+    md << "\n\n";
+  }
   bool any_description = false;
   for (const auto& [name, m] : models) any_description |= !text_field(m, "description").empty();
   if (any_description) {

@@ -219,6 +219,11 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
                                                    "every class has validation utterances where the corpus allows "
                                                    "(docs/experiments.md); model selection and early stopping on "
                                                    "them only"},
+                          {"engine_models", cfg.engine_refit
+                                                ? "refit: after selection on the validation speakers, retrained on "
+                                                  "training + validation speakers for the chosen epoch count; the "
+                                                  "refit model is tested"
+                                                : "the model selected on the validation speakers is tested"},
                           {"fold_details", plan.details},
                           {"notes", plan.notes},
                           {"normalisation", cfg.normalisation == "speaker"
@@ -268,7 +273,9 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
         run.kernels = o.kernels;
         run.progress = tty;
         run.attention_examples = (si == 0 && fold.index == 0) ? cfg.attention_examples : 0;
-        const std::string digest = run_digest(run, cache, cfg.normalisation + "|" + std::to_string(run.attention_examples));
+        run.refit = cfg.engine_refit && m.kind == "engine";
+        const std::string digest = run_digest(run, cache, cfg.normalisation + "|" + std::to_string(run.attention_examples) +
+                                                              (run.refit ? "|refit" : ""));
         const fs::path done = fs::path(run.dir) / "fold.json";
         log << progress.start(m.name, static_cast<int>(mi), fold.index, static_cast<int>(folds.size()), run.seed,
                               speaker_list(fold.test)) << "\n" << std::flush;

@@ -14,7 +14,7 @@
 namespace ser::train {
 
 Split split_by_speakers(const FeatureCache& cache, const std::vector<std::string>& test,
-                        const std::vector<std::string>& val) {
+                        const std::vector<std::string>& val, bool validation_required) {
   const std::set<std::string> all(cache.speakers.begin(), cache.speakers.end());
   std::set<std::string> t(test.begin(), test.end()), v(val.begin(), val.end());
   for (const auto* list : {&test, &val})
@@ -38,7 +38,7 @@ Split split_by_speakers(const FeatureCache& cache, const std::vector<std::string
   for (const auto& s : all)
     if (!t.count(s) && !v.count(s)) sp.train_speakers.push_back(s);
   if (sp.train.empty()) throw Error("the split leaves no training utterances");
-  if (sp.validation.empty()) throw Error("the split has no validation utterances (give --val-speakers)");
+  if (sp.validation.empty() && validation_required) throw Error("the split has no validation utterances (give --val-speakers)");
   return sp;
 }
 

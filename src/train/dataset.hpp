@@ -15,10 +15,11 @@ struct Split {
   std::vector<std::string> train_speakers, validation_speakers, test_speakers;
 };
 
-// Splits by speaker lists (each speaker in at most one list). Speakers not named go to training
-// unless `rest_to_train` is false. Throws ser::Error for an unknown speaker or an empty split.
+// Splits by speaker lists (each speaker in at most one list); speakers not named go to training.
+// Throws ser::Error for an unknown speaker, no training utterances, or (unless `validation_required`
+// is false, as for a refit on training + validation speakers) no validation utterances.
 Split split_by_speakers(const FeatureCache& cache, const std::vector<std::string>& test_speakers,
-                        const std::vector<std::string>& validation_speakers);
+                        const std::vector<std::string>& validation_speakers, bool validation_required = true);
 // A default split when none is given: speakers sorted, then shuffled by seed; about 20 % of them
 // (at least 1) for test and 10 % (at least 1) for validation.
 Split default_split(const FeatureCache& cache, std::uint64_t seed);

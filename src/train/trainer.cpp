@@ -1,6 +1,7 @@
 // src/train/trainer.cpp — `ser train`: the epoch loop with validation-based model selection and early
 // stopping, checkpoints for exact resume, metrics.jsonl, and the final test evaluation of the model
-// selected on validation.
+// selected on validation. A refit (TrainOptions::refit_epochs) has no validation side: it trains a
+// given number of epochs on every non-test speaker and keeps the last model.
 #include <unistd.h>
 
 #include <csignal>
@@ -94,6 +95,12 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
   if (o.epochs > 0) rc.train.epochs = o.epochs;
   if (o.batch_size > 0) rc.train.batch_size = o.batch_size;
   if (o.seed >= 0) rc.train.seed = static_cast<std::uint64_t>(o.seed);
+  const bool refit = o.refit_epochs > 0;
+  if (refit && !o.validation_speakers.empty())
+    throw Error("a refit trains on every non-test speaker: give no validation speakers with --refit-epochs");
+  if (o.refit_epochs > rc.train.epochs)
+    throw Error("--refit-epochs " + std::to_string(o.refit_epochs) + " exceeds the " + std::to_string(rc.train.epochs) +
+                " epochs of the schedule ([train] epochs)");
   FeatureCache derived;
   if (rc.model.functionals == "utterance") derived = classic::with_utterance_features(given);
   const FeatureCache& cache = rc.model.functionals == "utterance" ? derived : given;
@@ -111,6 +118,9 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
                                   "and --batch-size (the checkpoint's config:\n" + ck->run_config_toml + ")");
     if (ck->feature_config_json != cache.config.to_json())
       throw file_error(last_path, "was trained on features with another feature config than " + o.cache);
+    if (ck->split.value("refit_epochs", 0) != o.refit_epochs)
+      throw file_error(last_path, "was written by a run with refit_epochs " + std::to_string(ck->split.value("refit_epochs", 0)) +
+                                  "; resume with the same --refit-epochs");
   } else if (fs::exists(last_path)) {
     throw Error(o.out_dir + " already holds a run (last.h5); use --resume to continue it or another --out");
   }
@@ -118,11 +128,13 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
   // ---- split, normalisation (training speakers only) ------------------------------------------
   train::Split sp;
   if (ck) sp = train::split_by_speakers(cache, ck->split.at("test").get<std::vector<std::string>>(),
-                                        ck->split.at("validation").get<std::vector<std::string>>());
+                                        ck->split.at("validation").get<std::vector<std::string>>(), !refit);
+  else if (refit) sp = train::split_by_speakers(cache, o.test_speakers, {}, false);
   else if (o.test_speakers.empty() && o.validation_speakers.empty()) sp = train::default_split(cache, rc.train.seed);
   else sp = train::split_by_speakers(cache, o.test_speakers, o.validation_speakers);
-  const nlohmann::json split_json{{"train", sp.train_speakers}, {"validation", sp.validation_speakers},
-                                  {"test", sp.test_speakers}};
+  nlohmann::json split_json{{"train", sp.train_speakers}, {"validation", sp.validation_speakers},
+                            {"test", sp.test_speakers}};
+  if (refit) split_json["refit_epochs"] = o.refit_epochs;
   const train::Normalizer norm = ck ? ck->normalizer : train::fit_normalizer(cache, sp.train);
 
   // ---- model and memory plan -------------------------------------------------------------------
@@ -176,13 +188,14 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
   const int crop = rc.train.max_frames;
   const std::int64_t per_epoch =
       static_cast<std::int64_t>((sp.train.size() + static_cast<std::size_t>(rc.train.batch_size) - 1) / rc.train.batch_size);
-  const std::int64_t total_steps = per_epoch * rc.train.epochs;
+  const std::int64_t total_steps = per_epoch * rc.train.epochs;  // the schedule's length, refit or not
+  const int epochs_to_run = refit ? o.refit_epochs : rc.train.epochs;
   TrainSummary sum;
   sum.class_names = cache.class_names;
   double train_seconds = 0, train_frames = 0, train_utts = 0;
   const bool tty = o.progress && isatty(STDERR_FILENO);
 
-  for (int epoch = prog.epoch; epoch < rc.train.epochs; ++epoch) {
+  for (int epoch = prog.epoch; epoch < epochs_to_run; ++epoch) {
     if (prog.epochs_since_best >= rc.train.patience) break;
     const double t0 = now_seconds();
     std::vector<std::vector<int>> order =
@@ -228,8 +241,8 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
         const double per_ep = el / std::max(done, 1e-9);
         char line[200];
         std::snprintf(line, sizeof line, "\repoch %d/%d  batch %d/%zu  loss %.4f  %.0f utt/s  ETA %s   ", epoch + 1,
-                      rc.train.epochs, bi + 1, order.size(), loss_sum / std::max<std::int64_t>(seen, 1),
-                      seen / std::max(el, 1e-9), clock_text(rest_epoch + per_ep * (rc.train.epochs - epoch - 1)).c_str());
+                      epochs_to_run, bi + 1, order.size(), loss_sum / std::max<std::int64_t>(seen, 1),
+                      seen / std::max(el, 1e-9), clock_text(rest_epoch + per_ep * (epochs_to_run - epoch - 1)).c_str());
         std::cerr << line << std::flush;
       }
       if (o.checkpoint_every > 0 && prog.step % o.checkpoint_every == 0)
@@ -242,14 +255,15 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     train_frames += frames;
     train_utts += static_cast<double>(seen);
 
-    // ---- validation: model selection and early stopping -----------------------------------------
+    // ---- validation: model selection and early stopping (a refit has neither: its last epoch is kept)
     train::Evaluation val;
-    {
+    ClassMetrics vm;
+    if (!refit) {
       const nn::NvtxRange r("evaluation");
       val = train::evaluate(model, session, maker, sp.validation, rc.train.batch_size);
+      vm = compute_metrics(val.truth, val.predicted, k);
     }
-    const ClassMetrics vm = compute_metrics(val.truth, val.predicted, k);
-    const bool better = vm.ua > prog.best_val_ua;
+    const bool better = refit || vm.ua > prog.best_val_ua;
     prog.epoch = epoch + 1;
     prog.batch = 0;
     if (better) {
@@ -261,7 +275,7 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
       ++prog.epochs_since_best;
     }
     const double lr_now = train::learning_rate(rc.train, std::max<std::int64_t>(prog.step - 1, 0), per_epoch, total_steps);
-    const nlohmann::json line{{"epoch", epoch + 1}, {"step", prog.step}, {"lr", lr_now},
+    nlohmann::json line{{"epoch", epoch + 1}, {"step", prog.step}, {"lr", lr_now},
                               {"train_loss", seen ? loss_sum / seen : 0.0},
                               {"train_accuracy", seen ? double(correct) / seen : 0.0},
                               {"val_loss", val.loss}, {"val_accuracy", vm.accuracy}, {"val_ua", vm.ua},
@@ -269,29 +283,38 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
                               {"epoch_seconds", now_seconds() - t0}, {"train_seconds", epoch_train_s},
                               {"train_utterances_per_second", seen / std::max(epoch_train_s, 1e-9)},
                               {"train_audio_seconds_per_second", frames * hop_s / std::max(epoch_train_s, 1e-9)}};
+    if (refit)
+      for (const char* key : {"val_loss", "val_accuracy", "val_ua", "val_macro_f1"}) line[key] = nullptr;
     train::append_line(metrics_path, line.dump());
     char msg[220];
-    std::snprintf(msg, sizeof msg, "epoch %3d  train loss %.4f acc %.3f  val loss %.4f acc %.3f UA %.3f%s  %.1f s\n",
-                  epoch + 1, seen ? loss_sum / seen : 0.0, seen ? double(correct) / seen : 0.0, val.loss, vm.accuracy,
-                  vm.ua, better ? " *" : "", now_seconds() - t0);
+    if (refit)
+      std::snprintf(msg, sizeof msg, "epoch %3d  train loss %.4f acc %.3f  (refit: no validation)  %.1f s\n", epoch + 1,
+                    seen ? loss_sum / seen : 0.0, seen ? double(correct) / seen : 0.0, now_seconds() - t0);
+    else
+      std::snprintf(msg, sizeof msg, "epoch %3d  train loss %.4f acc %.3f  val loss %.4f acc %.3f UA %.3f%s  %.1f s\n",
+                    epoch + 1, seen ? loss_sum / seen : 0.0, seen ? double(correct) / seen : 0.0, val.loss, vm.accuracy,
+                    vm.ua, better ? " *" : "", now_seconds() - t0);
     log << msg << std::flush;
     train::write_checkpoint(last_path, snapshot(model, &opt, session, rc, cache, norm, split_json, prog, {}));
     sum.epochs_run = epoch + 1;
   }
 
-  // ---- the validation-selected model on validation and test --------------------------------------
+  // ---- the validation-selected (refit: the last) model on validation and test ----------------------
   const Checkpoint best = train::read_checkpoint(best_path);
   const auto bp = train::arrange_by_name(best_path, best.param_entries, best.params, model.param_table(), "parameter");
   const auto bs = train::arrange_by_name(best_path, best.state_entries, best.state, model.state_table(), "state");
   nn::upload(session.ctx(), model.params(), bp.data(), sizeof(float) * bp.size());
   nn::upload(session.ctx(), model.state(), bs.data(), sizeof(float) * bs.size());
-  const train::Evaluation val = train::evaluate(model, session, maker, sp.validation, rc.train.batch_size);
-  sum.validation = compute_metrics(val.truth, val.predicted, k);
+  if (!refit) {
+    const train::Evaluation val = train::evaluate(model, session, maker, sp.validation, rc.train.batch_size);
+    sum.validation = compute_metrics(val.truth, val.predicted, k);
+  }
   sum.best_epoch = best.progress.best_epoch;
   sum.best_val_ua = best.progress.best_val_ua;
   nlohmann::json result{{"class_names", cache.class_names}, {"split", split_json}, {"best_epoch", sum.best_epoch},
-                        {"validation", to_json(sum.validation)}, {"device", session.describe()},
-                        {"model", rc.model.name}, {"parameters", model.param_table().payload()}};
+                        {"validation", refit ? nlohmann::json(nullptr) : to_json(sum.validation)},
+                        {"device", session.describe()}, {"model", rc.model.name},
+                        {"parameters", model.param_table().payload()}};
   sum.parameters = model.param_table().payload();
   if (!sp.test.empty()) {
     const double t_test = now_seconds();
@@ -322,8 +345,11 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
   result["train_seconds_per_epoch"] = sum.seconds_per_epoch;
   train::write_text_atomic((fs::path(o.out_dir) / "summary.json").string(), result.dump(2) + "\n");
   char msg[200];
-  std::snprintf(msg, sizeof msg, "best epoch %d: validation UA %.3f acc %.3f", sum.best_epoch, sum.validation.ua,
-                sum.validation.accuracy);
+  if (refit)
+    std::snprintf(msg, sizeof msg, "refit: %d epochs on every non-test speaker", sum.best_epoch);
+  else
+    std::snprintf(msg, sizeof msg, "best epoch %d: validation UA %.3f acc %.3f", sum.best_epoch, sum.validation.ua,
+                  sum.validation.accuracy);
   log << msg;
   if (sum.has_test) {
     std::snprintf(msg, sizeof msg, "; test UA %.3f acc %.3f macro-F1 %.3f", sum.test.ua, sum.test.accuracy, sum.test.macro_f1);
