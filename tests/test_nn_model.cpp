@@ -80,9 +80,11 @@ void expect_gradients_match_finite_differences(Model<double>& m, const Problem& 
   test::expect_gradient_matches(what, params, analytic, f, 1e-6, 1e-4, 1e-8);
 }
 
-void check_model_gradients(int attention_after, const std::string& pool, bool prosody) {
+void check_model_gradients(int attention_after, const std::string& pool, bool prosody, int deltas = 0) {
   const Problem p = make_problem();
-  Model<double> m(tiny_config(attention_after, pool, prosody), nn::ModelInputs{p.mels, prosody ? p.prosody : 0, p.classes});
+  ModelConfig c = tiny_config(attention_after, pool, prosody);
+  c.deltas = deltas;
+  Model<double> m(c, nn::ModelInputs{p.mels, prosody ? p.prosody : 0, p.classes});
   m.plan(nn::ExecContext{}, p.n, p.t, 5);
   // Running statistics change at every training forward; they do not enter the training loss.
   loss_of(m, p, true);
@@ -137,6 +139,9 @@ TEST(NnModel, IdentityInitAttentionStartsAsTheIdentityAndStillLearns) {
 TEST(NnModel, GradientsMatchFiniteDifferencesAttentionAfterBlock1) { check_model_gradients(1, "attention", true); }
 TEST(NnModel, GradientsMatchFiniteDifferencesAttentionAfterBlock2) { check_model_gradients(2, "mean", true); }
 TEST(NnModel, GradientsMatchFiniteDifferencesNoAttention) { check_model_gradients(0, "attention", false); }
+// Δ/ΔΔ input channels: the first convolution reads three channels (the deltas layer has no
+// parameters and no input gradient).
+TEST(NnModel, GradientsMatchFiniteDifferencesWithDeltaChannels) { check_model_gradients(1, "attention", true, 2); }
 
 // The MLP baseline: the functionals are the only input; the log-mel map must not matter.
 TEST(NnModel, FunctionalsOnlyMlpGradientsAndIgnoresTheMap) {
@@ -164,9 +169,15 @@ TEST(NnModel, FunctionalsOnlyMlpGradientsAndIgnoresTheMap) {
 
 // In inference an utterance's logits must not depend on the other utterances of its batch or on
 // how much padding the batch adds: masking keeps padded steps out of every layer.
-TEST(NnModel, LogitsDoNotDependOnPaddingOrBatchmates) {
+// Run with and without Δ/ΔΔ input channels (deltas = 0, 2): the deltas replicate each utterance's own
+// last frame, never the padding.
+class NnModelPadding : public ::testing::TestWithParam<int> {};
+
+TEST_P(NnModelPadding, LogitsDoNotDependOnPaddingOrBatchmates) {
   const int mels = 8, classes = 3, prosody = 3;
-  Model<double> m(tiny_config(2, "attention", true), nn::ModelInputs{mels, prosody, classes});
+  ModelConfig config = tiny_config(2, "attention", true);
+  config.deltas = GetParam();
+  Model<double> m(config, nn::ModelInputs{mels, prosody, classes});
   const nn::ExecContext ctx;
   m.plan(ctx, 3, 20, 9);
   // Make running statistics non-trivial first.
@@ -201,6 +212,7 @@ TEST(NnModel, LogitsDoNotDependOnPaddingOrBatchmates) {
   const double* l3 = m.forward(ctx, false, 0);
   for (int c = 0; c < classes; ++c) EXPECT_NEAR(l3[classes + c], alone[static_cast<std::size_t>(c)], 1e-12) << c;
 }
+INSTANTIATE_TEST_SUITE_P(Deltas, NnModelPadding, ::testing::Values(0, 2));
 
 TEST(NnModel, EveryAttentionPlacementBuildsAndRuns) {
   ModelConfig c;  // the default cnn_attn shape, scaled down
@@ -246,9 +258,10 @@ TEST(RunConfig, ParsesAndRoundTrips) {
   EXPECT_EQ(to_toml(back), to_toml(c));
   // The recipe options round-trip too.
   const RunConfig r = parse_run_config(
-      "[model]\nattention_identity_init = true\n[train]\ntime_masks = 2\ntime_mask_frames = 30\n"
+      "[model]\nattention_identity_init = true\ndeltas = 2\n[train]\ntime_masks = 2\ntime_mask_frames = 30\n"
       "freq_masks = 1\nfreq_mask_bins = 12\nlabel_smoothing = 0.1\nmixup_alpha = 0.2\n", "recipe.toml");
   EXPECT_TRUE(r.model.attention_identity_init);
+  EXPECT_EQ(r.model.deltas, 2);
   EXPECT_EQ(r.train.time_masks, 2);
   EXPECT_EQ(r.train.time_mask_frames, 30);
   EXPECT_EQ(r.train.freq_masks, 1);
@@ -298,6 +311,7 @@ TEST(RunConfig, ErrorsNameTheFileAndKey) {
   EXPECT_NE(message("[train]\nlabel_smoothing = 1.0\n").find("[train] label_smoothing"), std::string::npos);
   EXPECT_NE(message("[train]\nlabel_smoothing = -0.1\n").find("[train] label_smoothing"), std::string::npos);
   EXPECT_NE(message("[train]\nmixup_alpha = -1\n").find("[train] mixup_alpha"), std::string::npos);
+  EXPECT_NE(message("[model]\ndeltas = 3\n").find("[model] deltas"), std::string::npos);
 }
 
 }  // namespace

@@ -275,6 +275,27 @@ Tensor conv(const onnx::NodeProto& node, const Tensor& x, const Tensor& w, const
   return r;
 }
 
+// Pad in "edge" mode (the only one the export uses): each axis extended by repeating its first and
+// last entries; pads = [begin of every axis, end of every axis].
+Tensor pad_edge(const onnx::NodeProto& node, const Tensor& x, const Tensor& pads) {
+  const auto* mode = find_attr(node, "mode");
+  if (!mode || mode->s() != "edge") fail("Pad in a mode other than edge");
+  const std::size_t rank = x.dims.size();
+  if (pads.v.size() != 2 * rank) fail("Pad with pads not of 2 x rank entries");
+  Tensor r;
+  for (std::size_t a = 0; a < rank; ++a)
+    r.dims.push_back(x.dims[a] + static_cast<std::int64_t>(pads.v[a] + pads.v[a + rank]));
+  r.v.resize(static_cast<std::size_t>(r.count()));
+  for (std::int64_t i = 0; i < r.count(); ++i) {
+    Dims idx = unravel(i, r.dims);
+    std::int64_t src = 0;
+    for (std::size_t a = 0; a < rank; ++a)
+      src = src * x.dims[a] + std::clamp<std::int64_t>(idx[a] - static_cast<std::int64_t>(pads.v[a]), 0, x.dims[a] - 1);
+    r.v[static_cast<std::size_t>(i)] = x.v[static_cast<std::size_t>(src)];
+  }
+  return r;
+}
+
 Tensor maxpool(const onnx::NodeProto& node, const Tensor& x) {
   const Dims k = attr_ints(node, "kernel_shape"), st = attr_ints(node, "strides");
   if (attr_ints(node, "pads") != Dims{0, 0, 0, 0} || attr_i(node, "ceil_mode", 0) != 0) fail("MaxPool padding/ceil");
@@ -370,6 +391,7 @@ Tensor eval_node(const onnx::NodeProto& node, const std::vector<const Tensor*>& 
   if (op == "MatMul") return matmul(arg(0), arg(1));
   if (op == "Gemm") return gemm(node, arg(0), arg(1), arg(2));
   if (op == "Conv") return conv(node, arg(0), arg(1), arg(2));
+  if (op == "Pad") return pad_edge(node, arg(0), arg(1));
   if (op == "MaxPool") return maxpool(node, arg(0));
   if (op == "BatchNormalization") {
     const double eps = attr_f(node, "epsilon", 1e-5f);
@@ -694,6 +716,18 @@ TEST(OnnxParity, ShortUtteranceIsPaddedAsTheLoaderDoes) {
   const nn::Model<float> m(rc.model, nn::ModelInputs{kMels, kFunctionals, kClasses});
   ASSERT_GT(m.min_frames(), 2);
   expect_graph_matches_engine(kAttnAfter1, 2, m.min_frames() - 2, 51);
+}
+
+// Δ and ΔΔ input channels: the graph's edge-padded convolutions against the engine's op.
+TEST(OnnxParity, DeltaAndDeltaDeltaInputChannels) {
+  expect_graph_matches_engine(std::string("deltas = 2\n").append(kAttnAfter1), 3, 19, 71);
+}
+
+TEST(OnnxParity, DeltaChannelsOfAShortPaddedUtterance) {
+  const std::string cfg = std::string("deltas = 1\n").append(kAttnAfter1);
+  const RunConfig rc = config_from(cfg);
+  const nn::Model<float> m(rc.model, nn::ModelInputs{kMels, kFunctionals, kClasses});
+  expect_graph_matches_engine(cfg, 2, m.min_frames() - 2, 81);
 }
 
 TEST(OnnxParity, FunctionalsOnlyMlp) {

@@ -62,7 +62,7 @@ except ImportError:  # pragma: no cover
 
 # Defaults of ser::ModelConfig / ser::TrainConfig (include/ser/model_config.hpp).
 MODEL_DEFAULTS = dict(
-    name="cnn_attn", conv_channels=[16, 32, 64, 64], kernel_time=3, kernel_freq=3, pool_time=2,
+    name="cnn_attn", deltas=0, conv_channels=[16, 32, 64, 64], kernel_time=3, kernel_freq=3, pool_time=2,
     pool_freq=2, batchnorm=True, conv_dropout=0.1, attention_after=4, attention_heads=4,
     attention_head_dim=32, temporal_pool="attention", fuse_prosody=True, dense=[128], dropout=0.3)
 TRAIN_DEFAULTS = dict(
@@ -82,6 +82,26 @@ def read_run_config(text: str) -> tuple[dict, dict]:
 def time_mask(lengths: torch.Tensor, t: int, dtype) -> torch.Tensor:
     """(N, T) mask, 1 at valid steps t < lengths[n]."""
     return (torch.arange(t, device=lengths.device)[None, :] < lengths[:, None]).to(dtype)
+
+
+def time_deltas(x: torch.Tensor, lengths: torch.Tensor, order: int) -> torch.Tensor:
+    """ser/nn/deltas.hpp: x (N, 1, T, F) -> (N, 1 + order, T, F), the map and its regression deltas
+    along time (window 5, as torchaudio.functional.compute_deltas), each utterance's first and last
+    valid frames replicated, zero at t >= length."""
+    n, _, t, f = x.shape
+    steps = torch.arange(t, device=x.device)[None, :]                # (1, T)
+    last = (lengths[:, None] - 1).clamp(min=0)                       # (N, 1)
+    valid = time_mask(lengths, t, x.dtype)[:, None, :, None]         # (N, 1, T, 1)
+
+    def at(y, k):  # y (N, 1, T, F) read at clamp(t + k, 0, length - 1)
+        idx = torch.minimum((steps + k).clamp(min=0), last)          # (N, T)
+        return torch.gather(y, 2, idx[:, None, :, None].expand(n, 1, t, f))
+
+    channels = [x * valid]
+    for _ in range(order):
+        y = channels[-1]
+        channels.append(((at(y, 1) - at(y, -1)) + 2 * (at(y, 2) - at(y, -2))) / 10 * valid)
+    return torch.cat(channels, dim=1)
 
 
 def pool_out_length(lengths: torch.Tensor, k: int) -> torch.Tensor:
@@ -200,7 +220,8 @@ class SerModel(nn.Module):
     def __init__(self, mc: dict, n_mels: int, n_prosody: int, n_classes: int):
         super().__init__()
         self.mc = mc
-        ch, f = 1, n_mels
+        self.deltas = int(mc["deltas"])
+        ch, f = 1 + self.deltas, n_mels
         self.blocks = nn.ModuleList()
         self.attention = None
         self.attention_after = int(mc["attention_after"])
@@ -239,6 +260,8 @@ class SerModel(nn.Module):
             self.min_frames += 1
 
     def forward(self, x, lengths, prosody=None):
+        if self.deltas:
+            x = time_deltas(x, lengths, self.deltas)
         for b, block in enumerate(self.blocks):
             x, lengths = block(x, lengths)
             if self.attention is not None and self.attention_after == b + 1:

@@ -16,6 +16,9 @@ struct ModelConfig {
   // utterance functionals alone (the paper's small neural net; the convolution, attention and
   // fuse_prosody keys are ignored).
   std::string input = "logmel";
+  // Δ (1) or Δ and ΔΔ (2) of the log-mel as extra input channels of the first convolution
+  // (ser/nn/deltas.hpp); 0 = the log-mel alone.
+  int deltas = 0;
   std::vector<int> conv_channels{16, 32, 64, 64};  // one block each: conv → BN → ReLU → max-pool → dropout
   int kernel_time = 3, kernel_freq = 3;              // odd; "same" padding
   int pool_time = 2, pool_freq = 2;                  // max-pool window = stride

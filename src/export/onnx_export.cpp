@@ -91,6 +91,10 @@ void build_graph(GraphBuilder& g, const train::Checkpoint& ck, const ModelConfig
   } else {
     std::string x = emit_logmel_input(g, ck.normalizer, "logmel", min_frames);  // (N, 1, T, M)
     int c = 1, f = ck.n_mels;
+    if (m.deltas > 0) {
+      x = emit_time_deltas(g, m.deltas, x);  // (N, 1 + deltas, T, M)
+      c = 1 + m.deltas;
+    }
     for (std::size_t b = 0; b < m.conv_channels.size(); ++b) {
       x = emit_conv_block(g, w, m, static_cast<int>(b), c, x);
       c = m.conv_channels[b];

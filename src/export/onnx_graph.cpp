@@ -35,6 +35,14 @@ Attr attr_float(const std::string& name, float v) {
   return a;
 }
 
+Attr attr_string(const std::string& name, const std::string& v) {
+  Attr a;
+  a.set_name(name);
+  a.set_type(onnx::AttributeProto::STRING);
+  a.set_s(v);
+  return a;
+}
+
 Attr attr_tensor(const std::string& name, const onnx::TensorProto& t) {
   Attr a;
   a.set_name(name);

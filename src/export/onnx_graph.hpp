@@ -16,6 +16,7 @@ using Attr = onnx::AttributeProto;
 Attr attr_int(const std::string& name, std::int64_t v);
 Attr attr_ints(const std::string& name, const std::vector<std::int64_t>& v);
 Attr attr_float(const std::string& name, float v);
+Attr attr_string(const std::string& name, const std::string& v);
 Attr attr_tensor(const std::string& name, const onnx::TensorProto& t);
 
 // A dimension of a graph input or output: a fixed size, or a symbolic one ("N", "T").

@@ -29,6 +29,22 @@ std::string emit_logmel_input(GraphBuilder& g, const train::Normalizer& norm, co
   return g.node("Unsqueeze", {z, g.int64_const({1}, {1})});  // (N, 1, T', M)
 }
 
+std::string emit_time_deltas(GraphBuilder& g, int order, const std::string& map) {
+  const std::string pads = g.int64_const({8}, {0, 0, 2, 0, 0, 0, 2, 0});  // two frames before and after
+  const std::string taps = g.float_const({1, 1, 5, 1}, {-2.0f, -1.0f, 0.0f, 1.0f, 2.0f});
+  const std::string no_bias = g.float_const({1}, {0.0f});
+  std::vector<std::string> channels{map};
+  for (int k = 1; k <= order; ++k) {
+    const std::string padded = g.node("Pad", {channels.back(), pads}, {attr_string("mode", "edge")});  // (N, 1, T + 4, M)
+    const std::string weighted =
+        g.node("Conv", {padded, taps, no_bias},
+               {attr_ints("kernel_shape", {5, 1}), attr_ints("strides", {1, 1}), attr_ints("pads", {0, 0, 0, 0}),
+                attr_ints("dilations", {1, 1}), attr_int("group", 1)});
+    channels.push_back(g.node("Div", {weighted, g.scalar(10.0f)}));  // (N, 1, T, M)
+  }
+  return g.node("Concat", channels, {attr_int("axis", 1)});  // (N, 1 + order, T, M)
+}
+
 std::string emit_functionals_input(GraphBuilder& g, const train::Normalizer& norm, const std::string& functionals) {
   const auto p = static_cast<std::int64_t>(norm.functional_mean.size());
   const std::string mean = g.weight("normalizer.functional_mean", {p}, norm.functional_mean.data());

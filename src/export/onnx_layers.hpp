@@ -19,6 +19,9 @@ std::string emit_logmel_input(GraphBuilder& g, const train::Normalizer& norm, co
                               int min_frames);
 // functionals (N, P) raw -> (N, P): (v - mean) / std clamped to [-8, 8], 0 where not finite.
 std::string emit_functionals_input(GraphBuilder& g, const train::Normalizer& norm, const std::string& functionals);
+// map (N, 1, T, M) -> (N, 1 + order, T, M): the map, its Δ and (order 2) ΔΔ along time, each an
+// edge-replicating Pad and a (5 x 1) Conv with weights -2..2, divided by 10 (ser/nn/deltas.hpp).
+std::string emit_time_deltas(GraphBuilder& g, int order, const std::string& map);
 
 // ---- convolution block (onnx_conv_block.cpp) ---------------------------------------------------
 // blocks.<b>: conv ("same" zero padding) -> batch norm (inference form, running statistics) when

@@ -51,6 +51,10 @@ Model<T>::Model(const ModelConfig& c, const ModelInputs& in) : config_(c), input
   int ch = 1, f = in.n_mels;
   std::uint64_t id = 1;
   const std::size_t blocks = c.functionals_only() ? 0 : c.conv_channels.size();
+  if (blocks > 0 && c.deltas > 0) {  // Δ (and ΔΔ) of the log-mel as extra input channels
+    layers_.push_back(std::make_unique<TimeDeltasLayer<T>>(c.deltas));
+    ch = 1 + c.deltas;
+  }
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::string name = "blocks." + std::to_string(b);
     const int out = c.conv_channels[b];

@@ -9,6 +9,7 @@
 #include "ser/nn/attention.hpp"
 #include "ser/nn/batchnorm.hpp"
 #include "ser/nn/conv.hpp"
+#include "ser/nn/deltas.hpp"
 #include "ser/nn/elementwise.hpp"
 #include "ser/nn/linear.hpp"
 #include "ser/nn/loss.hpp"
@@ -88,6 +89,11 @@ template <typename T>
 void time_mask(const ExecContext& ctx, int n, int c, int t, int f, const int* len, T* x) {
   if constexpr (is_f32<T>) nn::time_mask(ctx, n, c, t, f, len, x);
   else time_mask_cpu<T>(n, c, t, f, len, x);
+}
+template <typename T>
+void time_deltas(const ExecContext& ctx, int n, int t, int f, int order, const int* len, const T* x, T* y) {
+  if constexpr (is_f32<T>) nn::time_deltas(ctx, n, t, f, order, len, x, y);
+  else time_deltas_cpu<T>(n, t, f, order, len, x, y);
 }
 template <typename T>
 void add(const ExecContext& c, std::int64_t n, const T* a, const T* b, T* y) {

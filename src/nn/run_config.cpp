@@ -26,6 +26,7 @@ void validate(const RunConfig& c, const std::string& origin) {
   if (!m.functionals_only() && m.conv_channels.empty()) {
     bad("[model] conv_channels", "at least one convolution block is needed");
   }
+  if (m.deltas < 0 || m.deltas > 2) bad("[model] deltas", "expected 0 (none), 1 (delta) or 2 (delta and delta-delta)");
   for (int ch : m.conv_channels) if (ch < 1 || ch > 4096) bad("[model] conv_channels", "channels must be in 1..4096");
   if (m.kernel_time < 1 || m.kernel_time % 2 == 0 || m.kernel_freq < 1 || m.kernel_freq % 2 == 0)
     bad("[model] kernel_time/kernel_freq", "kernel sizes must be odd and positive");
@@ -84,7 +85,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& origin) {
   if (const auto* m = root["model"].as_table()) {
     TomlSection r(*m, origin, "[model]");
     ModelConfig& x = c.model;
-    r.get("name", x.name); r.get("input", x.input); r.get("conv_channels", x.conv_channels);
+    r.get("name", x.name); r.get("input", x.input); r.get("deltas", x.deltas); r.get("conv_channels", x.conv_channels);
     r.get("kernel_time", x.kernel_time); r.get("kernel_freq", x.kernel_freq);
     r.get("pool_time", x.pool_time); r.get("pool_freq", x.pool_freq);
     r.get("batchnorm", x.batchnorm); r.get("conv_dropout", x.conv_dropout);
@@ -130,7 +131,7 @@ std::string to_toml(const RunConfig& c) {
   };
   const ModelConfig& m = c.model;
   const TrainConfig& t = c.train;
-  toml::table model{{"name", m.name}, {"input", m.input}, {"conv_channels", ints(m.conv_channels)},
+  toml::table model{{"name", m.name}, {"input", m.input}, {"deltas", m.deltas}, {"conv_channels", ints(m.conv_channels)},
                     {"kernel_time", m.kernel_time}, {"kernel_freq", m.kernel_freq},
                     {"pool_time", m.pool_time}, {"pool_freq", m.pool_freq},
                     {"batchnorm", m.batchnorm}, {"conv_dropout", double(m.conv_dropout)},

@@ -1,5 +1,6 @@
 // src/nn/layers/dense_layers.hpp — ReLU, dropout (both in place, any dims), linear over utterance
-// vectors (N, 1, 1, D), and fusion of the utterance's prosodic vector by concatenation.
+// vectors (N, 1, 1, D), fusion of the utterance's prosodic vector by concatenation, and the two input
+// layers without an input gradient (the functionals as the only input; Δ/ΔΔ input channels).
 #pragma once
 #include <string>
 
@@ -118,6 +119,28 @@ class FunctionalsInputLayer final : public Layer<T> {
 
  private:
   int p_;
+};
+
+// Δ (and ΔΔ) of the input log-mel as extra channels: x (N, 1, T, F) -> y (N, 1 + order, T, F)
+// (ser/nn/deltas.hpp). The model's first layer; there is no input gradient.
+template <typename T>
+class TimeDeltasLayer final : public Layer<T> {
+ public:
+  explicit TimeDeltasLayer(int order) : order_(order) {}
+  std::string kind() const override { return "deltas"; }
+  std::string describe() const override {
+    return order_ == 1 ? "log-mel + delta (window 5)" : "log-mel + delta + delta-delta (window 5)";
+  }
+  Dims output_dims(const Dims& in) const override { return Dims{in.n, 1 + order_, in.t, in.f, true}; }
+  void forward(const Pass<T>& p, const Act<T>& x, Act<T>& y) override {
+    any::time_deltas(p.ctx, x.dims.n, x.dims.t, x.dims.f, order_, x.lengths, x.data, y.data);
+  }
+  void backward(const Pass<T>&, const Act<T>&, const Act<T>&, const T*, T* dx) override {
+    if (dx) throw Error("deltas must be the first layer (it has no input gradient)");
+  }
+
+ private:
+  int order_;
 };
 
 }  // namespace ser::nn
