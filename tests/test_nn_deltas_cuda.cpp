@@ -1,6 +1,7 @@
 // The time deltas kernel (kernels/deltas.cu) against its CPU twin, bit for bit: orders 1 and 2,
 // per-utterance lengths including 0, 1, 2 and past T, no lengths, and outputs that start as NaN so
 // an element the kernel never writes fails.
+#ifdef SER_WITH_CUDA
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
@@ -54,3 +55,5 @@ TEST(NnDeltasCuda, MatchesCpuTwinBitForBit) {
 
 }  // namespace
 }  // namespace ser::nn
+
+#endif  // SER_WITH_CUDA

@@ -7,7 +7,9 @@
 // grows: repeated calls with the same shapes allocate nothing. A 1x1 / stride 1 / no-padding
 // convolution skips im2col: the sample itself is the column matrix. For stride 1, dx runs as a
 // forward convolution of dy with the flipped kernel (see dx_as_forward); other strides use a
-// GEMM into columns and a col2im scatter.
+// GEMM into columns and a col2im scatter. A 3x3 / stride 1 convolution of one input channel (the
+// first layer) takes the direct kernels of conv2d_direct_cpu.cpp instead: with K = 9 the GEMM path
+// spends its time packing.
 #include <cblas.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "nn/ops/conv2d_direct_cpu.hpp"
 #include "nn/ops/conv2d_shape.hpp"
 #include "ser/nn/conv.hpp"
 
@@ -169,6 +172,10 @@ Conv2dShape dx_forward_shape(const Conv2dShape& s) {
 template <typename T>
 void conv2d_forward_cpu(const Conv2dShape& s, const T* x, const T* w, const T* b, T* y) {
   conv2d_check_shape(s, "conv2d_forward_cpu");
+  if (conv2d_direct_applies(s)) {
+    conv2d_direct_forward_cpu(s, x, w, b, y);
+    return;
+  }
   const int howo = s.h_out() * s.w_out();
   const bool pointwise = is_pointwise(s);
   const int rows = rows_per_chunk(s);
@@ -189,6 +196,11 @@ void conv2d_forward_cpu(const Conv2dShape& s, const T* x, const T* w, const T* b
 template <typename T>
 void conv2d_backward_cpu(const Conv2dShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db) {
   conv2d_check_shape(s, "conv2d_backward_cpu");
+  if (conv2d_direct_applies(s) && dw) {
+    conv2d_direct_backward_params_cpu(s, x, dy, dw, db);
+    if (!dx) return;
+    dw = db = nullptr;  // done; the general path below computes dx alone
+  }
   const int ho = s.h_out(), wo = s.w_out();
   const int k = s.c_in * s.kh * s.kw;
   const int howo = ho * wo;
