@@ -191,36 +191,24 @@ TEST(Conv2dDirect, FloatIsExactOnSmallIntegers) {
   }
 }
 
-TEST(Conv2dDirect, FloatWithinRoundingOnRandomInputs) {
-  std::uint64_t seed = 100;
+// Random non-zero inputs representable in T, so the double reference sees exactly what the T path
+// sees; every output of the direct kernels in T within its rounding bound.
+template <typename T>
+void expect_within_rounding_on_random_inputs(std::uint64_t seed) {
   for (const Conv2dShape& s : shapes()) {
     SCOPED_TRACE(describe(s));
-    // float-representable inputs, so the reference sees exactly what the float path sees
-    const auto x = cast_vector<double>(random_nonzero<float>(x_size(s), seed++));
-    const auto w = cast_vector<double>(random_nonzero<float>(w_size(s), seed++));
-    const auto b = cast_vector<double>(random_nonzero<float>(s.c_out, seed++));
-    const auto dy = cast_vector<double>(random_nonzero<float>(y_size(s), seed++));
+    const auto draw = [&](std::size_t n) { return cast_vector<double>(random_nonzero<T>(n, seed++)); };
+    const auto x = draw(x_size(s)), w = draw(w_size(s)), b = draw(s.c_out), dy = draw(y_size(s));
     const Refs ref = reference(s, x, w, b, dy);
-    const Result<float> got = run_direct<float>(s, x, w, b, dy, 0);
+    const Result<T> got = run_direct<T>(s, x, w, b, dy, 0);
     expect_within_rounding("y", got.y, ref.y);
     expect_within_rounding("dw", got.dw, ref.dw);
     expect_within_rounding("db", got.db, ref.db);
   }
 }
 
-TEST(Conv2dDirect, DoubleWithinRoundingOnRandomInputs) {
-  std::uint64_t seed = 200;
-  for (const Conv2dShape& s : shapes()) {
-    SCOPED_TRACE(describe(s));
-    const auto x = random_nonzero<double>(x_size(s), seed++), w = random_nonzero<double>(w_size(s), seed++);
-    const auto b = random_nonzero<double>(s.c_out, seed++), dy = random_nonzero<double>(y_size(s), seed++);
-    const Refs ref = reference(s, x, w, b, dy);
-    const Result<double> got = run_direct<double>(s, x, w, b, dy, 0);
-    expect_within_rounding("y", got.y, ref.y);
-    expect_within_rounding("dw", got.dw, ref.dw);
-    expect_within_rounding("db", got.db, ref.db);
-  }
-}
+TEST(Conv2dDirect, FloatWithinRoundingOnRandomInputs) { expect_within_rounding_on_random_inputs<float>(100); }
+TEST(Conv2dDirect, DoubleWithinRoundingOnRandomInputs) { expect_within_rounding_on_random_inputs<double>(200); }
 
 // Every output element and every chunk partial is computed by one thread in a fixed order, so the
 // thread count changes nothing, not even the last bit.
