@@ -80,10 +80,12 @@ void expect_gradients_match_finite_differences(Model<double>& m, const Problem& 
   test::expect_gradient_matches(what, params, analytic, f, 1e-6, 1e-4, 1e-8);
 }
 
-void check_model_gradients(int attention_after, const std::string& pool, bool prosody, int deltas = 0) {
+void check_model_gradients(int attention_after, const std::string& pool, bool prosody, int deltas = 0,
+                           bool pre_norm = false) {
   const Problem p = make_problem();
   ModelConfig c = tiny_config(attention_after, pool, prosody);
   c.deltas = deltas;
+  c.attention_pre_norm = pre_norm;
   Model<double> m(c, nn::ModelInputs{p.mels, prosody ? p.prosody : 0, p.classes});
   m.plan(nn::ExecContext{}, p.n, p.t, 5);
   // Running statistics change at every training forward; they do not enter the training loss.
@@ -142,6 +144,38 @@ TEST(NnModel, GradientsMatchFiniteDifferencesNoAttention) { check_model_gradient
 // Δ/ΔΔ input channels: the first convolution reads three channels (the deltas layer has no
 // parameters and no input gradient).
 TEST(NnModel, GradientsMatchFiniteDifferencesWithDeltaChannels) { check_model_gradients(1, "attention", true, 2); }
+// Pre-norm attention: the layer norm's gain and bias are parameters too, and its backward sits
+// between the projections' input gradient and the residual.
+TEST(NnModel, GradientsMatchFiniteDifferencesPreNormAttention) {
+  check_model_gradients(1, "attention", true, 0, true);
+  check_model_gradients(2, "mean", true, 0, true);
+}
+
+TEST(NnModel, PreNormAttentionDeclaresUnitGainZeroBiasWithoutWeightDecay) {
+  ModelConfig c = tiny_config(2, "attention", true);
+  c.attention_pre_norm = true;
+  Model<double> m(c, nn::ModelInputs{8, 3, 3});
+  m.plan(nn::ExecContext{}, 2, 13, 5);  // allocates and initialises the parameters
+  int found = 0;
+  for (const auto& e : m.param_table().entries()) {
+    if (e.name != "attention.norm.weight" && e.name != "attention.norm.bias") continue;
+    ++found;
+    EXPECT_EQ(e.count(), 4 * 2) << e.name << ": C * F of block 2";  // 4 channels x 8 / 2 / 2 mel rows
+    EXPECT_FALSE(e.decay) << e.name;
+    const double want = e.name == "attention.norm.weight" ? 1.0 : 0.0;
+    for (std::int64_t i = 0; i < e.count(); ++i) EXPECT_EQ(m.params()[e.offset + i], want) << e.name << "[" << i << "]";
+  }
+  EXPECT_EQ(found, 2);
+  c.attention_pre_norm = false;
+  Model<double> plain(c, nn::ModelInputs{8, 3, 3});
+  auto values = [](const Model<double>& model) {  // total() includes alignment gaps
+    std::int64_t v = 0;
+    for (const auto& e : model.param_table().entries()) v += e.count();
+    return v;
+  };
+  EXPECT_EQ(values(m), values(plain) + 2 * 8);
+  EXPECT_EQ(m.param_table().entries().size(), plain.param_table().entries().size() + 2);
+}
 
 // The MLP baseline: the functionals are the only input; the log-mel map must not matter.
 TEST(NnModel, FunctionalsOnlyMlpGradientsAndIgnoresTheMap) {
@@ -169,14 +203,19 @@ TEST(NnModel, FunctionalsOnlyMlpGradientsAndIgnoresTheMap) {
 
 // In inference an utterance's logits must not depend on the other utterances of its batch or on
 // how much padding the batch adds: masking keeps padded steps out of every layer.
-// Run with and without Δ/ΔΔ input channels (deltas = 0, 2): the deltas replicate each utterance's own
-// last frame, never the padding.
-class NnModelPadding : public ::testing::TestWithParam<int> {};
+// Run with and without Δ/ΔΔ input channels (the deltas replicate each utterance's own last frame,
+// never the padding) and with pre-norm attention (padded tokens are not normalised).
+struct PaddingCase {
+  int deltas;
+  bool pre_norm;
+};
+class NnModelPadding : public ::testing::TestWithParam<PaddingCase> {};
 
 TEST_P(NnModelPadding, LogitsDoNotDependOnPaddingOrBatchmates) {
   const int mels = 8, classes = 3, prosody = 3;
   ModelConfig config = tiny_config(2, "attention", true);
-  config.deltas = GetParam();
+  config.deltas = GetParam().deltas;
+  config.attention_pre_norm = GetParam().pre_norm;
   Model<double> m(config, nn::ModelInputs{mels, prosody, classes});
   const nn::ExecContext ctx;
   m.plan(ctx, 3, 20, 9);
@@ -212,7 +251,11 @@ TEST_P(NnModelPadding, LogitsDoNotDependOnPaddingOrBatchmates) {
   const double* l3 = m.forward(ctx, false, 0);
   for (int c = 0; c < classes; ++c) EXPECT_NEAR(l3[classes + c], alone[static_cast<std::size_t>(c)], 1e-12) << c;
 }
-INSTANTIATE_TEST_SUITE_P(Deltas, NnModelPadding, ::testing::Values(0, 2));
+INSTANTIATE_TEST_SUITE_P(Inputs, NnModelPadding,
+                         ::testing::Values(PaddingCase{0, false}, PaddingCase{2, false}, PaddingCase{0, true}),
+                         [](const ::testing::TestParamInfo<PaddingCase>& i) {
+                           return std::string(i.param.deltas ? "Deltas" : "LogMel") + (i.param.pre_norm ? "PreNorm" : "");
+                         });
 
 TEST(NnModel, EveryAttentionPlacementBuildsAndRuns) {
   ModelConfig c;  // the default cnn_attn shape, scaled down
@@ -258,9 +301,11 @@ TEST(RunConfig, ParsesAndRoundTrips) {
   EXPECT_EQ(to_toml(back), to_toml(c));
   // The recipe options round-trip too.
   const RunConfig r = parse_run_config(
-      "[model]\nattention_identity_init = true\ndeltas = 2\n[train]\ntime_masks = 2\ntime_mask_frames = 30\n"
+      "[model]\nattention_identity_init = true\nattention_pre_norm = true\ndeltas = 2\n[train]\ntime_masks = 2\ntime_mask_frames = 30\n"
       "freq_masks = 1\nfreq_mask_bins = 12\nlabel_smoothing = 0.1\nmixup_alpha = 0.2\n", "recipe.toml");
   EXPECT_TRUE(r.model.attention_identity_init);
+  EXPECT_TRUE(r.model.attention_pre_norm);
+  EXPECT_TRUE(parse_run_config(to_toml(r), "back.toml").model.attention_pre_norm);
   EXPECT_EQ(r.model.deltas, 2);
   EXPECT_EQ(r.train.time_masks, 2);
   EXPECT_EQ(r.train.time_mask_frames, 30);

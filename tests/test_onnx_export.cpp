@@ -404,6 +404,23 @@ Tensor eval_node(const onnx::NodeProto& node, const std::vector<const Tensor*>& 
     }
     return r;
   }
+  if (op == "LayerNormalization") {  // over the last axis only, as the exporter emits it
+    if (attr_i(node, "axis", -1) != -1) fail("LayerNormalization: only axis -1 is interpreted");
+    const double eps = attr_f(node, "epsilon", 1e-5f);
+    const Tensor &x = arg(0), &g = arg(1), &b = arg(2);
+    const auto d = static_cast<std::size_t>(x.dims.back());
+    Tensor r = x;
+    for (std::size_t row = 0; row < x.v.size() / d; ++row) {
+      double mean = 0, var = 0;
+      for (std::size_t i = 0; i < d; ++i) mean += x.v[row * d + i];
+      mean /= static_cast<double>(d);
+      for (std::size_t i = 0; i < d; ++i) var += (x.v[row * d + i] - mean) * (x.v[row * d + i] - mean);
+      var /= static_cast<double>(d);
+      for (std::size_t i = 0; i < d; ++i)
+        r.v[row * d + i] = (x.v[row * d + i] - mean) / std::sqrt(var + eps) * g.v[i] + b.v[i];
+    }
+    return r;
+  }
   if (op == "Transpose") return transpose(arg(0), attr_ints(node, "perm"));
   if (op == "Reshape") return reshape(arg(0), arg(1));
   if (op == "Concat") return concat(in, attr_i(node, "axis", 0));
@@ -719,6 +736,15 @@ TEST(OnnxParity, ShortUtteranceIsPaddedAsTheLoaderDoes) {
 }
 
 // Δ and ΔΔ input channels: the graph's edge-padded convolutions against the engine's op.
+TEST(OnnxParity, PreNormAttentionAfterFirstBlock) {
+  expect_graph_matches_engine(std::string(kAttnAfter1) + "attention_pre_norm = true\n", 3, 17, 53);
+}
+TEST(OnnxParity, PreNormAttentionOfAShortPaddedUtterance) {
+  const std::string cfg = std::string(kAttnAfter1).append("attention_pre_norm = true\n");
+  const RunConfig rc = config_from(cfg);
+  const nn::Model<float> m(rc.model, nn::ModelInputs{kMels, kFunctionals, kClasses});
+  expect_graph_matches_engine(cfg, 2, m.min_frames() - 2, 59);
+}
 TEST(OnnxParity, DeltaAndDeltaDeltaInputChannels) {
   expect_graph_matches_engine(std::string("deltas = 2\n").append(kAttnAfter1), 3, 19, 71);
 }

@@ -64,7 +64,8 @@ except ImportError:  # pragma: no cover
 MODEL_DEFAULTS = dict(
     name="cnn_attn", deltas=0, conv_channels=[16, 32, 64, 64], kernel_time=3, kernel_freq=3, pool_time=2,
     pool_freq=2, batchnorm=True, conv_dropout=0.1, attention_after=4, attention_heads=4,
-    attention_head_dim=32, temporal_pool="attention", fuse_prosody=True, dense=[128], dropout=0.3)
+    attention_head_dim=32, attention_pre_norm=False, temporal_pool="attention", fuse_prosody=True, dense=[128],
+    dropout=0.3)
 TRAIN_DEFAULTS = dict(
     epochs=40, batch_size=16, optimizer="adamw", lr=1e-3, weight_decay=1e-4, beta1=0.9, beta2=0.999,
     eps=1e-8, clip_norm=5.0, class_weights="balanced", label_smoothing=0.0, seed=1)
@@ -169,22 +170,25 @@ class ConvBlock(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Tokens x_t = flatten(C, F) at each time step; y = x + out_proj(MHA(q x, k x, v x)) with a
-    key-padding mask; padded query rows give o = 0 and the output is zeroed beyond the length."""
+    """Tokens x_t = flatten(C, F) at each time step; y = x + out_proj(MHA(q u, k u, v u)) with a
+    key-padding mask, u = x or (pre_norm) LayerNorm(x) over D; padded query rows give o = 0 and the
+    output is zeroed beyond the length."""
 
-    def __init__(self, d: int, heads: int, head_dim: int):
+    def __init__(self, d: int, heads: int, head_dim: int, pre_norm: bool = False):
         super().__init__()
         inner = heads * head_dim
         self.h, self.hd = heads, head_dim
         self.q_proj, self.k_proj, self.v_proj = nn.Linear(d, inner), nn.Linear(d, inner), nn.Linear(d, inner)
         self.out_proj = nn.Linear(inner, d)
+        self.norm = nn.LayerNorm(d, eps=1e-5) if pre_norm else None  # ser::nn::kLayerNormEps
 
     def forward(self, x, lengths):
         n, c, t, f = x.shape
         tok = x.permute(0, 2, 1, 3).reshape(n, t, c * f)  # (N, T, D), D index = c * F + f
-        q = self.q_proj(tok).view(n, t, self.h, self.hd).transpose(1, 2)  # (N, H, T, hd)
-        k = self.k_proj(tok).view(n, t, self.h, self.hd).transpose(1, 2)
-        v = self.v_proj(tok).view(n, t, self.h, self.hd).transpose(1, 2)
+        u = self.norm(tok) if self.norm is not None else tok  # padded rows only reach masked keys/queries
+        q = self.q_proj(u).view(n, t, self.h, self.hd).transpose(1, 2)  # (N, H, T, hd)
+        k = self.k_proj(u).view(n, t, self.h, self.hd).transpose(1, 2)
+        v = self.v_proj(u).view(n, t, self.h, self.hd).transpose(1, 2)
         valid = time_mask(lengths, t, torch.bool)  # (N, T)
         s = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(self.hd))
         s = s.masked_fill(~valid[:, None, None, :], float("-inf"))
@@ -233,7 +237,8 @@ class SerModel(nn.Module):
                 f //= mc["pool_freq"]
             ch = out
             if self.attention_after == b + 1:
-                self.attention = SelfAttention(ch * f, mc["attention_heads"], mc["attention_head_dim"])
+                self.attention = SelfAttention(ch * f, mc["attention_heads"], mc["attention_head_dim"],
+                                               bool(mc["attention_pre_norm"]))
         self.pool = TemporalPool(ch * f, mc["temporal_pool"] == "attention")
         d = ch * f
         self.fuse = bool(mc["fuse_prosody"])

@@ -31,6 +31,9 @@ struct ModelConfig {
   // does not perturb the CNN features at the first step (its projections still learn: the output
   // projection's gradient is not zero).
   bool attention_identity_init = false;
+  // Pre-norm attention: the Q/K/V projections read LN(x), a layer norm over each token's C * F
+  // features with learned gain and bias (ser/nn/layernorm.hpp); the residual adds the raw x.
+  bool attention_pre_norm = false;
   std::string temporal_pool = "attention";  // "attention" or "mean"
   bool fuse_prosody = true;                 // concatenate the utterance functionals before the dense layers
   // The utterance vector the model reads (fused, or as the MLP's input): "cache" — the front-end's

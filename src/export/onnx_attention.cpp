@@ -5,6 +5,7 @@
 
 #include "export/onnx_layers.hpp"
 #include "nn/layers/attention_layers.hpp"
+#include "ser/nn/layernorm.hpp"
 
 namespace ser::onnx_export {
 
@@ -20,14 +21,19 @@ std::string emit_tokens_to_map(GraphBuilder& g, int c, int f, const std::string&
 }
 
 std::string emit_self_attention(GraphBuilder& g, CheckpointWeights& w, const std::string& name, int c, int f,
-                                int heads, int head_dim, const std::string& map) {
+                                int heads, int head_dim, bool pre_norm, const std::string& map) {
   const int d = c * f, inner = heads * head_dim;
   const nn::SelfAttentionLayer<float> layer(name, c, f, heads, head_dim);
   const float scale = layer.sdpa(nn::Dims{1, c, 1, f, true}).scale;
   const std::string tok = emit_map_to_tokens(g, c, f, map);                    // (N, T, D)
-  const std::string q = emit_token_linear(g, w, name + ".q_proj", d, inner, tok);  // (N, T, inner)
-  const std::string k = emit_token_linear(g, w, name + ".k_proj", d, inner, tok);
-  const std::string v = emit_token_linear(g, w, name + ".v_proj", d, inner, tok);
+  // Pre-norm: the projections read the layer norm of each token over its D features.
+  const std::string u = pre_norm ? g.node("LayerNormalization",
+                                          {tok, w.param(g, name + ".norm.weight", {d}), w.param(g, name + ".norm.bias", {d})},
+                                          {attr_int("axis", -1), attr_float("epsilon", nn::kLayerNormEps)})
+                                 : tok;
+  const std::string q = emit_token_linear(g, w, name + ".q_proj", d, inner, u);  // (N, T, inner)
+  const std::string k = emit_token_linear(g, w, name + ".k_proj", d, inner, u);
+  const std::string v = emit_token_linear(g, w, name + ".v_proj", d, inner, u);
   // inner index = head * head_dim + j (the engine's (N, T, heads, head_dim) layout).
   const std::string split = g.int64_const({4}, {0, 0, heads, head_dim});
   const std::string qh = g.node("Transpose", {g.node("Reshape", {q, split})}, {attr_ints("perm", {0, 2, 1, 3})});

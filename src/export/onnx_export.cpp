@@ -100,7 +100,7 @@ void build_graph(GraphBuilder& g, const train::Checkpoint& ck, const ModelConfig
       c = m.conv_channels[b];
       if (m.pool_time > 1 || m.pool_freq > 1) f /= m.pool_freq;
       if (m.attention_after == static_cast<int>(b) + 1)
-        x = emit_self_attention(g, w, "attention", c, f, m.attention_heads, m.attention_head_dim, x);
+        x = emit_self_attention(g, w, "attention", c, f, m.attention_heads, m.attention_head_dim, m.attention_pre_norm, x);
     }
     v = emit_temporal_pool(g, w, "pool", m.temporal_pool == "attention", c, f, x);
     d = c * f;

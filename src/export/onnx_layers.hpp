@@ -33,9 +33,10 @@ std::string emit_conv_block(GraphBuilder& g, CheckpointWeights& w, const ModelCo
 // ---- attention and pooling (onnx_attention.cpp) ------------------------------------------------
 std::string emit_map_to_tokens(GraphBuilder& g, int c, int f, const std::string& map);     // -> (N, T, C*F)
 std::string emit_tokens_to_map(GraphBuilder& g, int c, int f, const std::string& tokens);  // -> (N, C, T, F)
-// y = x + Wo · MHA(Wq x, Wk x, Wv x) over the time steps of the map; shape-preserving.
+// y = x + Wo · MHA(Wq u, Wk u, Wv u) over the time steps of the map, u = x or (pre_norm) LN(x);
+// shape-preserving.
 std::string emit_self_attention(GraphBuilder& g, CheckpointWeights& w, const std::string& name, int c, int f,
-                                int heads, int head_dim, const std::string& map);
+                                int heads, int head_dim, bool pre_norm, const std::string& map);
 // (N, C, T, F) -> (N, C*F): mean over time, or attention pooling (softmax over time of w · x_t + b).
 std::string emit_temporal_pool(GraphBuilder& g, CheckpointWeights& w, const std::string& name, bool attention,
                                int c, int f, const std::string& map);

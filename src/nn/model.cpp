@@ -73,7 +73,8 @@ Model<T>::Model(const ModelConfig& c, const ModelInputs& in) : config_(c), input
     ch = out;
     if (c.attention_after == static_cast<int>(b) + 1)
       layers_.push_back(std::make_unique<SelfAttentionLayer<T>>("attention", ch, f, c.attention_heads,
-                                                                c.attention_head_dim, c.attention_identity_init));
+                                                                c.attention_head_dim, c.attention_identity_init,
+                                                                c.attention_pre_norm));
   }
   int d = ch * f;
   if (c.functionals_only()) {

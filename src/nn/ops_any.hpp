@@ -11,6 +11,7 @@
 #include "ser/nn/conv.hpp"
 #include "ser/nn/deltas.hpp"
 #include "ser/nn/elementwise.hpp"
+#include "ser/nn/layernorm.hpp"
 #include "ser/nn/linear.hpp"
 #include "ser/nn/loss.hpp"
 #include "ser/nn/optim_ops.hpp"
@@ -94,6 +95,18 @@ template <typename T>
 void time_deltas(const ExecContext& ctx, int n, int t, int f, int order, const int* len, const T* x, T* y) {
   if constexpr (is_f32<T>) nn::time_deltas(ctx, n, t, f, order, len, x, y);
   else time_deltas_cpu<T>(n, t, f, order, len, x, y);
+}
+template <typename T>
+void layer_norm_forward(const ExecContext& c, int n, int t, int d, float eps, const T* x, const T* gamma,
+                        const T* beta, const int* len, T* y, T* mean, T* rstd) {
+  if constexpr (is_f32<T>) nn::layer_norm_forward(c, n, t, d, eps, x, gamma, beta, len, y, mean, rstd);
+  else layer_norm_forward_cpu<T>(n, t, d, eps, x, gamma, beta, len, y, mean, rstd);
+}
+template <typename T>
+void layer_norm_backward(const ExecContext& c, int n, int t, int d, const T* x, const T* gamma, const T* mean,
+                         const T* rstd, const T* dy, const int* len, T* dx, T* dgamma, T* dbeta) {
+  if constexpr (is_f32<T>) nn::layer_norm_backward(c, n, t, d, x, gamma, mean, rstd, dy, len, dx, dgamma, dbeta);
+  else layer_norm_backward_cpu<T>(n, t, d, x, gamma, mean, rstd, dy, len, dx, dgamma, dbeta);
 }
 template <typename T>
 void add(const ExecContext& c, std::int64_t n, const T* a, const T* b, T* y) {

@@ -91,7 +91,7 @@ RunConfig parse_run_config(const std::string& text, const std::string& origin) {
     r.get("batchnorm", x.batchnorm); r.get("conv_dropout", x.conv_dropout);
     r.get("attention_after", x.attention_after); r.get("attention_heads", x.attention_heads);
     r.get("attention_head_dim", x.attention_head_dim); r.get("temporal_pool", x.temporal_pool);
-    r.get("attention_identity_init", x.attention_identity_init);
+    r.get("attention_identity_init", x.attention_identity_init); r.get("attention_pre_norm", x.attention_pre_norm);
     r.get("fuse_prosody", x.fuse_prosody); r.get("functionals", x.functionals); r.get("dense", x.dense); r.get("dropout", x.dropout);
     r.reject_unknown();
   }
@@ -137,7 +137,8 @@ std::string to_toml(const RunConfig& c) {
                     {"batchnorm", m.batchnorm}, {"conv_dropout", double(m.conv_dropout)},
                     {"attention_after", m.attention_after}, {"attention_heads", m.attention_heads},
                     {"attention_head_dim", m.attention_head_dim},
-                    {"attention_identity_init", m.attention_identity_init}, {"temporal_pool", m.temporal_pool},
+                    {"attention_identity_init", m.attention_identity_init}, {"attention_pre_norm", m.attention_pre_norm},
+                    {"temporal_pool", m.temporal_pool},
                     {"fuse_prosody", m.fuse_prosody}, {"functionals", m.functionals}, {"dense", ints(m.dense)},
                     {"dropout", double(m.dropout)}};
   toml::table train{{"epochs", t.epochs}, {"batch_size", t.batch_size}, {"optimizer", t.optimizer},

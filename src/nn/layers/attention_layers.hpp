@@ -11,19 +11,22 @@
 
 namespace ser::nn {
 
-// y = x + Wo · MHA(Wq x, Wk x, Wv x), over tokens x_t = map[:, :, t, :] (D = C * F), keys masked
-// beyond each utterance's length; y is zero at padded steps.
+// y = x + Wo · MHA(Wq u, Wk u, Wv u), over tokens x_t = map[:, :, t, :] (D = C * F), keys masked
+// beyond each utterance's length; y is zero at padded steps. u = x, or with pre_norm u = LN(x) (a
+// layer norm over each token's D features, ser/nn/layernorm.hpp; the residual stays un-normalised,
+// as in pre-norm transformers).
 template <typename T>
 class SelfAttentionLayer final : public Layer<T> {
  public:
   // identity_init: the output projection starts at zero, so y = x at the first step.
-  SelfAttentionLayer(std::string name, int channels, int freq, int heads, int head_dim, bool identity_init = false)
+  SelfAttentionLayer(std::string name, int channels, int freq, int heads, int head_dim, bool identity_init = false,
+                     bool pre_norm = false)
       : name_(std::move(name)), c_(channels), f_(freq), d_(channels * freq), h_(heads), hd_(head_dim),
-        inner_(heads * head_dim), identity_init_(identity_init) {}
+        inner_(heads * head_dim), identity_init_(identity_init), pre_norm_(pre_norm) {}
   std::string kind() const override { return "self_attention"; }
   std::string describe() const override {
     return "self-attention D=" + std::to_string(d_) + " heads=" + std::to_string(h_) +
-           " head_dim=" + std::to_string(hd_) + " (residual, key-padding mask)";
+           " head_dim=" + std::to_string(hd_) + (pre_norm_ ? " (pre-norm, " : " (") + "residual, key-padding mask)";
   }
   Dims output_dims(const Dims& in) const override { return in; }
   void declare(ParamTable& p, ParamTable&) override {
@@ -33,14 +36,19 @@ class SelfAttentionLayer final : public Layer<T> {
     }
     p.add(name_ + ".out_proj.weight", {d_, inner_}, identity_init_ ? Init::zeros : Init::kaiming_uniform, inner_, true);
     p.add(name_ + ".out_proj.bias", {d_}, identity_init_ ? Init::zeros : Init::bias_uniform, inner_, false);
+    if (pre_norm_) {  // torch.nn.LayerNorm's start: gamma = 1, beta = 0; no weight decay
+      p.add(name_ + ".norm.weight", {d_}, Init::ones, d_, false);
+      p.add(name_ + ".norm.bias", {d_}, Init::zeros, d_, false);
+    }
   }
   void bind(const std::vector<T*>& p, const std::vector<T*>& g, const std::vector<T*>&) override {
-    for (int i = 0; i < 8; ++i) { w_[i] = p[static_cast<std::size_t>(i)]; dw_[i] = g[static_cast<std::size_t>(i)]; }
+    for (int i = 0; i < param_count(); ++i) { w_[i] = p[static_cast<std::size_t>(i)]; dw_[i] = g[static_cast<std::size_t>(i)]; }
   }
-  // Saved: tokens (N, T, D), Q, K, V, O (N, T, inner) each, lse (N, heads, T).
+  // Saved: tokens (N, T, D), Q, K, V, O (N, T, inner) each, lse (N, heads, T); with pre_norm also
+  // LN(tokens) (N, T, D), its mean and rstd (N, T) each.
   std::int64_t saved_values(const Dims& in) const override {
     const std::int64_t nt = std::int64_t(in.n) * in.t;
-    return nt * d_ + 4 * nt * inner_ + nt * h_;
+    return nt * d_ + 4 * nt * inner_ + nt * h_ + (pre_norm_ ? nt * d_ + 2 * nt : 0);
   }
   SdpaShape sdpa(const Dims& in) const {
     return SdpaShape{in.n, in.t, h_, hd_, static_cast<float>(1.0 / std::sqrt(double(hd_)))};
@@ -53,7 +61,7 @@ class SelfAttentionLayer final : public Layer<T> {
   }
   double forward_flops(const Dims& in) const override {
     const double nt = double(in.n) * in.t;
-    return 2 * nt * d_ * inner_ * 4 + 4 * double(in.n) * h_ * double(in.t) * in.t * hd_;
+    return 2 * nt * d_ * inner_ * 4 + 4 * double(in.n) * h_ * double(in.t) * in.t * hd_ + (pre_norm_ ? 8 * nt * d_ : 0);
   }
 
   void forward(const Pass<T>& p, const Act<T>& x, Act<T>& y) override {
@@ -65,13 +73,19 @@ class SelfAttentionLayer final : public Layer<T> {
     T* v = k + nt * inner_;
     T* o = v + nt * inner_;          // (N, T, heads, head_dim)
     T* lse = o + nt * inner_;        // (N, heads, T)
+    T* normed = lse + nt * h_;       // (N, T, D), pre_norm only
+    T* mean = normed + nt * d_;      // (N, T)
+    T* rstd = mean + nt;             // (N, T)
     T* z = static_cast<T*>(p.scratch);  // (N, T, D)
     void* sdpa_ws = sdpa_scratch(p, d);
     const LinearShape in_proj{nt, d_, inner_}, out_proj{nt, inner_, d_};
     any::map_to_tokens(p.ctx, d.n, c_, d.t, f_, x.data, tok);
-    any::linear_forward(p.ctx, in_proj, tok, w_[0], w_[1], q);
-    any::linear_forward(p.ctx, in_proj, tok, w_[2], w_[3], k);
-    any::linear_forward(p.ctx, in_proj, tok, w_[4], w_[5], v);
+    if (pre_norm_)
+      any::layer_norm_forward(p.ctx, d.n, d.t, d_, kLayerNormEps, tok, w_[8], w_[9], x.lengths, normed, mean, rstd);
+    const T* u = pre_norm_ ? normed : tok;  // the projections' input
+    any::linear_forward(p.ctx, in_proj, u, w_[0], w_[1], q);
+    any::linear_forward(p.ctx, in_proj, u, w_[2], w_[3], k);
+    any::linear_forward(p.ctx, in_proj, u, w_[4], w_[5], v);
     any::sdpa_forward(p.ctx, sdpa(d), q, k, v, x.lengths, o, lse, sdpa_ws);
     any::linear_forward(p.ctx, out_proj, o, w_[6], w_[7], z);
     any::add(p.ctx, nt * d_, z, tok, z);
@@ -88,8 +102,12 @@ class SelfAttentionLayer final : public Layer<T> {
     const T* v = k + nt * inner_;
     const T* o = v + nt * inner_;
     const T* lse = o + nt * inner_;
+    const T* normed = lse + nt * h_;
+    const T* mean = normed + nt * d_;
+    const T* rstd = mean + nt;
+    const T* u = pre_norm_ ? normed : tok;
     T* dz = static_cast<T*>(p.scratch);  // (N, T, D) gradient at the residual sum
-    T* dtok = dz + nt * d_;              // (N, T, D) gradient of the tokens, accumulated
+    T* dtok = dz + nt * d_;              // (N, T, D) gradient of the projections' input u, accumulated
     T* part = dtok + nt * d_;            // (N, T, D) one projection's share
     T* d_o = part + nt * d_;             // (N, T, inner)
     T* dq = d_o + nt * inner_;
@@ -101,13 +119,18 @@ class SelfAttentionLayer final : public Layer<T> {
     any::time_mask(p.ctx, d.n, 1, d.t, d_, x.lengths, dz);
     any::linear_backward(p.ctx, out_proj, o, w_[6], dz, d_o, dw_[6], dw_[7]);
     any::sdpa_backward(p.ctx, sdpa(d), q, k, v, o, lse, d_o, x.lengths, dq, dk, dv, sdpa_ws);
-    any::linear_backward(p.ctx, in_proj, tok, w_[0], dq, dtok, dw_[0], dw_[1]);
-    any::linear_backward(p.ctx, in_proj, tok, w_[2], dk, part, dw_[2], dw_[3]);
+    any::linear_backward(p.ctx, in_proj, u, w_[0], dq, dtok, dw_[0], dw_[1]);
+    any::linear_backward(p.ctx, in_proj, u, w_[2], dk, part, dw_[2], dw_[3]);
     any::accumulate(p.ctx, nt * d_, part, dtok);
-    any::linear_backward(p.ctx, in_proj, tok, w_[4], dv, part, dw_[4], dw_[5]);
+    any::linear_backward(p.ctx, in_proj, u, w_[4], dv, part, dw_[4], dw_[5]);
     any::accumulate(p.ctx, nt * d_, part, dtok);
-    any::accumulate(p.ctx, nt * d_, dz, dtok);  // the residual path
-    if (dx) any::tokens_to_map(p.ctx, d.n, c_, d.t, f_, dtok, dx);
+    T* dx_tok = dtok;  // (N, T, D) gradient of the tokens
+    if (pre_norm_) {
+      any::layer_norm_backward(p.ctx, d.n, d.t, d_, tok, w_[8], mean, rstd, dtok, x.lengths, part, dw_[8], dw_[9]);
+      dx_tok = part;
+    }
+    any::accumulate(p.ctx, nt * d_, dz, dx_tok);  // the residual path
+    if (dx) any::tokens_to_map(p.ctx, d.n, c_, d.t, f_, dx_tok, dx);
   }
 
  private:
@@ -116,11 +139,12 @@ class SelfAttentionLayer final : public Layer<T> {
     const std::size_t off = static_cast<std::size_t>(3 * nt * d_ + 4 * nt * inner_) * sizeof(T);
     return static_cast<char*>(p.scratch) + (off + 255) / 256 * 256;
   }
+  int param_count() const { return pre_norm_ ? 10 : 8; }
   std::string name_;
   int c_, f_, d_, h_, hd_, inner_;
-  bool identity_init_;
-  T* w_[8] = {};
-  T* dw_[8] = {};
+  bool identity_init_, pre_norm_;
+  T* w_[10] = {};  // q, k, v, out projections (weight, bias); norm gamma, beta
+  T* dw_[10] = {};
 };
 
 // (N, C, T, F) -> (N, 1, 1, C*F): masked mean over valid time steps, or attention pooling
