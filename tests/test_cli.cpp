@@ -2,10 +2,13 @@
 // file, a non-zero exit and no cache; the CPU fall-back when no GPU is present.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "ser/audio.hpp"
+#include "ser/device.hpp"
+#include "ser/error.hpp"
 #include "test_util.hpp"
 
 namespace ser {
@@ -126,6 +129,36 @@ TEST(Cli, DeviceAutoFallsBackToTheCpuAndCudaFailsCleanly) {
   EXPECT_NE(out.find("running on the CPU"), std::string::npos) << out;
   EXPECT_NE(test::run_ser("features --corpus csv --data " + root + " --out " + dir.file("b.h5") + " --device cuda", &out), 0);
   EXPECT_NE(out.find("no usable GPU"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir.file("b.h5")));
+}
+
+// --device cuda:N: N counts among the visible GPUs (CUDA_VISIBLE_DEVICES narrowed to it for the whole
+// process); an N that is not visible, or a malformed one, is an error naming the option.
+TEST(Cli, DeviceCudaNChoosesAmongTheVisibleGpus) {
+  EXPECT_EQ(cuda_ordinal("cuda:0"), 0);
+  EXPECT_EQ(cuda_ordinal("cuda:12"), 12);
+  EXPECT_EQ(cuda_ordinal("cuda"), -1);
+  EXPECT_EQ(cuda_ordinal("cpu"), -1);
+  for (const char* bad : {"cuda:", "cuda:-1", "cuda:x", "cuda:1.5"}) EXPECT_THROW(cuda_ordinal(bad), Error) << bad;
+  EXPECT_EQ(visible_devices_for(3, nullptr), "3");
+  EXPECT_EQ(visible_devices_for(1, "4,6,7"), "6");
+  EXPECT_EQ(visible_devices_for(0, "GPU-8f2c,GPU-11aa"), "GPU-8f2c");
+  test::expect_error([] { visible_devices_for(2, "4,6"); }, {"cuda:2", "CUDA_VISIBLE_DEVICES='4,6'", "2 GPU(s)"});
+  test::expect_error([] { visible_devices_for(0, ""); }, {"cuda:0", "0 GPU(s)"});
+
+  test::TempDir dir;
+  const std::string root = make_csv_corpus(dir, 2);
+  std::string out;
+  EXPECT_NE(test::run_ser("features --corpus csv --data " + root + " --out " + dir.file("a.h5") + " --device cuda:x", &out), 0);
+  EXPECT_NE(out.find("cuda:x"), std::string::npos) << out;
+  const char* before = std::getenv("CUDA_VISIBLE_DEVICES");
+  const std::string kept = before ? before : "";
+  ::setenv("CUDA_VISIBLE_DEVICES", "0,1", 1);  // for the child of this call only
+  const int rc = test::run_ser("features --corpus csv --data " + root + " --out " + dir.file("b.h5") + " --device cuda:2", &out);
+  if (before) ::setenv("CUDA_VISIBLE_DEVICES", kept.c_str(), 1);
+  else ::unsetenv("CUDA_VISIBLE_DEVICES");
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("CUDA_VISIBLE_DEVICES='0,1' makes 2 GPU(s) visible"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir.file("b.h5")));
 }
 

@@ -51,10 +51,7 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p.string());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::read_all;
 
 const char* kClassicModels =
     "[[model]]\nname = \"svm_rbf\"\nkind = \"svm_rbf\"\n"

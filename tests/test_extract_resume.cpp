@@ -28,12 +28,13 @@
 #include "ser/synthetic.hpp"
 #include "test_util.hpp"
 
-extern char** environ;
-
 namespace ser {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_all;
+using test::spawn_ser;
+using test::wait_for;
 
 // ---- comparing two caches ---------------------------------------------------------------------------
 
@@ -408,36 +409,6 @@ TEST(ExtractResume, NoResumeStartsOver) {
 }
 
 // ---- the ser command, killed ---------------------------------------------------------------------------
-
-pid_t spawn_ser(const std::vector<std::string>& args, const std::string& log_file) {
-  std::vector<std::string> all = {SER_CLI_PATH};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, SER_CLI_PATH, &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
-
-int wait_for(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> features_args(const std::string& root, const std::string& out) {
   return {"features", "--corpus", "csv", "--data", root, "--out", out, "--device", "cpu", "--threads", "2",

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <random>
+#include <sys/types.h>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,11 @@ void expect_error(const std::function<void()>& fn, const std::vector<std::string
 
 // Runs the ser executable with arguments; returns the exit code, output captured into `output`.
 int run_ser(const std::string& args, std::string* output = nullptr);
+// Starts the ser executable without waiting, stdout and stderr into log_file; its pid (-1 on failure).
+pid_t spawn_ser(const std::vector<std::string>& args, const std::string& log_file);
+// waitpid, retried on EINTR; the status.
+int wait_for(pid_t pid);
+// The whole file, byte for byte ("" when it cannot be read).
+std::string read_all(const std::string& path);
 
 }  // namespace ser::test

@@ -2,6 +2,10 @@
 """Per-utterance comparison of two models of a `ser experiment` run, computed independently of ser.
 
     python3 tools/paired_utterance_test.py runs/NAME/results.json MODEL_A MODEL_B [--draws 100000]
+        [--results-b runs/OTHER/results.json]
+
+--results-b reads MODEL_B from another experiment's results (same corpus, protocol and validation
+rule, so the folds test the same utterances); every (seed, fold, path) must then be in both.
 
 Pairs the two models' test predictions by (seed, fold, path), as ser does. It prints:
 - each model's pooled UA;
@@ -47,10 +51,15 @@ def main(argv=None):
     ap.add_argument("--draws", type=int, default=100000)
     ap.add_argument("--bootstrap", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--results-b", help="read model B from this results.json instead")
     args = ap.parse_args(argv)
     with open(args.results) as fh:
         r = json.load(fh)
-    pa, pb = predictions(r, args.a), predictions(r, args.b)
+    rb = r
+    if args.results_b:
+        with open(args.results_b) as fh:
+            rb = json.load(fh)
+    pa, pb = predictions(r, args.a), predictions(rb, args.b)
     if pa.keys() != pb.keys():
         raise SystemExit("the two models predicted different utterances")
     keys = sorted(pa)

@@ -9,8 +9,21 @@ namespace ser {
 enum class Device { cpu, cuda };
 enum class DeviceRequest { automatic, cpu, cuda };
 
-DeviceRequest parse_device_request(const std::string&);  // "auto" | "cpu" | "cuda"
+// "auto" | "cpu" | "cuda" | "cuda:N". "cuda:N" also calls use_cuda_device(N).
+DeviceRequest parse_device_request(const std::string&);
 std::string to_string(Device);
+
+// N of "cuda:N"; -1 for any other spelling; throws ser::Error for "cuda:" followed by anything but
+// a non-negative integer.
+int cuda_ordinal(const std::string& device);
+// Makes GPU N (counted among the visible devices) the only one this process sees, by narrowing
+// CUDA_VISIBLE_DEVICES before the CUDA runtime starts, so every thread and library of the process
+// uses it. Throws ser::Error when N is not visible, when CUDA has already been probed, or when
+// another ordinal was chosen before.
+void use_cuda_device(int ordinal);
+// CUDA_VISIBLE_DEVICES for ordinal N given its current value (nullptr: unset, all devices visible):
+// N itself, or the N-th entry of the list. Throws ser::Error when the list is shorter.
+std::string visible_devices_for(int ordinal, const char* current);
 
 struct CudaProbe {
   bool built_with_cuda = false;  // compiled with the CUDA kernels

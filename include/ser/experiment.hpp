@@ -23,6 +23,11 @@ struct ExperimentOptions {
   int epochs = 0;                   // > 0 overrides every engine model's epochs (quick runs)
   std::vector<std::uint64_t> seeds; // non-empty: overrides the experiment's seeds
   bool fresh = false;               // ignore finished runs in runs_dir/NAME and start over
+  // One of several cooperating processes on the same runs_dir/NAME (docs/cluster.md): runs are
+  // claimed through claim files, the feature cache is extracted by one worker while the others wait,
+  // and a claim not refreshed for claim_timeout_seconds (its worker died) is taken over.
+  bool worker = false;
+  double claim_timeout_seconds = 300;
   bool progress = true;
 };
 

@@ -15,7 +15,7 @@ void register_bench_kernels(CLI::App& bench) {
   auto o = std::make_shared<bench::KernelBenchOptions>();
   auto out = std::make_shared<std::string>();
   auto json = std::make_shared<std::string>();
-  cmd->add_option("--device", o->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N (GPU N only)")->transform(device_choice())
       ->capture_default_str();
   cmd->add_option("--config", o->config, "run config (TOML) whose model gives the shapes; default: built-in cnn_attn");
   cmd->add_option("--batch", o->batch, "utterances per batch")->check(CLI::PositiveNumber)->capture_default_str();

@@ -23,7 +23,7 @@ void register_bench_train(CLI::App& bench) {
   cmd->add_option("--json", *json, "also write the results as JSON");
   cmd->add_flag("--kernel-timing", o->kernel_timing,
                 "also time every op dispatch over a few more steps (CUDA events / steady_clock) and print a per-op table");
-  cmd->add_option("--device", dev->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  cmd->add_option("--device", dev->device, "auto, cpu, cuda or cuda:N (GPU N only)")->transform(device_choice())->capture_default_str();
   cmd->add_option("--kernels", dev->kernels, "GPU path: handwritten, vendor or all")
       ->check(CLI::IsMember({"handwritten", "vendor", "all"}))->capture_default_str();
   cmd->callback([o, json, dev] {

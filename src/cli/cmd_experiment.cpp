@@ -41,6 +41,12 @@ void register_experiment(CLI::App& app) {
   cmd->add_option("--epochs", args->options.epochs, "override every engine model's epochs (quick runs)");
   cmd->add_option("--seeds", args->options.seeds, "override the experiment's seeds (e.g. --seeds 1 2)");
   cmd->add_flag("--fresh", args->options.fresh, "ignore finished runs of this experiment and start over");
+  cmd->add_flag("--worker", args->options.worker,
+                "cooperate with other ser experiment --worker processes on the same run folder (docs/cluster.md)");
+  cmd->add_option("--claim-timeout", args->options.claim_timeout_seconds,
+                  "--worker: take over a run whose claim was not refreshed for this many seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_flag("--no-progress", args->no_progress, "no progress bars");
   add_device_options(*cmd, args->device);
   cmd->callback([args] { run(*args); });

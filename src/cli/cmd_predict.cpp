@@ -183,8 +183,7 @@ void register_predict(CLI::App& app) {
   cmd->add_flag("--timeline", o->timeline, "sliding windows over each file: an emotion timeline");
   cmd->add_option("--window", o->window, "timeline window in seconds")->capture_default_str();
   cmd->add_option("--hop", o->hop, "timeline hop in seconds")->capture_default_str();
-  cmd->add_option("--device", o->device, "auto (GPU when usable, else CPU), cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+  cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N (GPU N only)")->transform(device_choice())
       ->capture_default_str();
   cmd->add_option("--out", o->out, "write the output to this file instead of stdout");
   cmd->add_option("--on-error", o->on_error, "a bad audio file: fail (exit 1) or skip it")

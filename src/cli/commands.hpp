@@ -26,11 +26,14 @@ void register_experiment(CLI::App& app);
 
 // Options several subcommands share.
 struct DeviceOptions {
-  std::string device = "auto";        // auto | cpu | cuda
+  std::string device = "auto";        // auto | cpu | cuda (cuda:N is read as cuda, device_choice)
   std::string kernels = "handwritten";  // handwritten | vendor (cuFFT) on the GPU
   int threads = 0;                    // CPU threads, 0 = all cores
 };
 void add_device_options(CLI::App& cmd, DeviceOptions& opt);
+// The --device check of every command: auto, cpu, cuda or cuda:N. "cuda:N" chooses GPU N for the
+// whole process (ser::use_cuda_device) and reads as "cuda" from then on.
+CLI::Validator device_choice();
 // Resolves --device/--kernels to a front-end path, printing the CPU fall-back notice.
 FrontEndPath resolve_frontend_path(const DeviceOptions& opt);
 

@@ -8,9 +8,26 @@
 
 namespace ser::cli {
 
+CLI::Validator device_choice() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (value == "auto" || value == "cpu" || value == "cuda") return "";
+        try {
+          const int n = cuda_ordinal(value);
+          if (n < 0) return "expected auto, cpu, cuda or cuda:N, found '" + value + "'";
+          use_cuda_device(n);
+        } catch (const Error& e) {
+          return e.what();
+        }
+        value = "cuda";
+        return "";
+      },
+      "auto|cpu|cuda|cuda:N");
+}
+
 void add_device_options(CLI::App& cmd, DeviceOptions& opt) {
-  cmd.add_option("--device", opt.device, "auto (GPU when usable, else CPU), cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+  cmd.add_option("--device", opt.device, "auto (GPU when usable, else CPU), cpu, cuda or cuda:N (GPU N only)")
+      ->transform(device_choice())
       ->capture_default_str();
   cmd.add_option("--kernels", opt.kernels, "GPU path: handwritten CUDA kernels or vendor (cuFFT)")
       ->check(CLI::IsMember({"handwritten", "vendor"}))

@@ -1,10 +1,10 @@
 // src/experiment/runner.cpp — `ser experiment`: caches → folds → every model x fold x seed →
 // results.json, results.md and report.html in runs/NAME/, rewritten after every finished run so an
 // interrupted experiment loses nothing (finished runs are reused when it is started again).
-#include <unistd.h>
-
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,7 +23,9 @@
 #include "experiment/report_html.hpp"
 #include "experiment/results_markdown.hpp"
 #endif
+#include "experiment/run_claim.hpp"
 #include "experiment/run_context.hpp"
+#include "experiment/run_queue.hpp"
 #include "ser/build_info.hpp"
 #include "ser/corpus.hpp"
 #include "ser/device.hpp"
@@ -66,6 +68,11 @@ std::string machine_description() {
     if (line.rfind("model name", 0) == 0) { model = line.substr(line.find(':') + 2); break; }
   return (model.empty() ? std::string("unknown CPU") : model) + ", " + std::to_string(std::thread::hardware_concurrency()) +
          " cores";
+}
+
+// Claims of --worker runs: refreshed ten times per timeout, at most every 15 s.
+ClaimTiming claim_timing(const ExperimentOptions& o) {
+  return ClaimTiming{o.claim_timeout_seconds, std::min(15.0, o.claim_timeout_seconds / 10)};
 }
 
 std::string utc_now() {
@@ -132,8 +139,11 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
   ExperimentConfig cfg = load_experiment_config(o.config);
   if (!o.seeds.empty()) cfg.seeds = o.seeds;
   const fs::path out = fs::path(o.runs_dir) / cfg.name;
+  if (o.fresh && o.worker)
+    throw Error("--fresh cannot be combined with --worker: other workers may be using " + (out / "models").string());
   if (o.fresh && fs::exists(out / "models")) fs::remove_all(out / "models");
   fs::create_directories(out);
+  if (o.worker) log << "ser experiment: worker " << worker_name() << " on " << out.string() << "\n";
 
   // ---- features -------------------------------------------------------------------------------------
   ExtractOptions ex;
@@ -156,6 +166,11 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
     q.extract = ex;
     return q;
   };
+  // A worker extracts a cache only while it holds the cache's claim; the others wait and then reuse it.
+  auto obtain = [&](const CacheRequest& q) {
+    const auto claim = o.worker ? RunClaim::acquire(q.path + ".claim", claim_timing(o)) : nullptr;
+    return obtain_cache(q, log);
+  };
   const bool cross = cfg.protocol == "cross_corpus";
   const std::string classes = cross ? shared_classes(cfg.corpus, cfg.test_corpus) : cfg.classes;
   FeatureCache cache;
@@ -168,12 +183,12 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
     log << "features: using " << o.cache << " (" << cache.n_utterances() << " utterances)\n";
   } else {
     cache_name = (out / ("features_" + cfg.corpus + ".h5")).string();
-    cache = obtain_cache(request(cfg.corpus, o.data, classes, "features_" + cfg.corpus + ".h5"), log);
+    cache = obtain(request(cfg.corpus, o.data, classes, "features_" + cfg.corpus + ".h5"));
   }
   std::vector<std::string> corpus_names{cfg.corpus, cfg.test_corpus};
   if (cross) {
     const FeatureCache other =
-        obtain_cache(request(cfg.test_corpus, o.test_data, classes, "features_" + cfg.test_corpus + ".h5"), log);
+        obtain(request(cfg.test_corpus, o.test_data, classes, "features_" + cfg.test_corpus + ".h5"));
     cache = merge_caches(cache, cfg.corpus, other, cfg.test_corpus);
     cache_name += " + " + cfg.test_corpus;
   }
@@ -255,80 +270,36 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
     log << "  fold " << f.index << ": test " << speaker_list(f.test) << " | validation " << speaker_list(f.validation)
         << " | train " << f.train.size() << " speakers\n";
 
-  int runs_reused = 0, runs_total = 0;
-  ExperimentProgress progress(static_cast<int>(cfg.models.size()), static_cast<int>(folds.size() * cfg.seeds.size()));
-  const bool tty = o.progress && isatty(STDERR_FILENO);
-  for (std::size_t si = 0; si < cfg.seeds.size(); ++si) {
-    for (const auto& fold : folds) {
-      for (std::size_t mi = 0; mi < cfg.models.size(); ++mi) {
-        const ModelEntry& m = cfg.models[mi];
-        ModelEntry entry = m;
-        if (o.epochs > 0 && m.kind == "engine") entry.epochs = o.epochs;
-        FoldRun run;
-        run.model = &entry;
-        run.fold = fold;
-        run.seed = cfg.seeds[si];
-        run.dir = (out / "models" / m.name / ("seed" + std::to_string(run.seed)) / ("fold" + std::to_string(fold.index))).string();
-        run.device = o.device;
-        run.kernels = o.kernels;
-        run.progress = tty;
-        run.attention_examples = (si == 0 && fold.index == 0) ? cfg.attention_examples : 0;
-        run.refit = cfg.engine_refit && m.kind == "engine";
-        const std::string digest = run_digest(run, cache, cfg.normalisation + "|" + std::to_string(run.attention_examples) +
-                                                              (run.refit ? "|refit" : ""));
-        const fs::path done = fs::path(run.dir) / "fold.json";
-        log << progress.start(m.name, static_cast<int>(mi), fold.index, static_cast<int>(folds.size()), run.seed,
-                              speaker_list(fold.test)) << "\n" << std::flush;
-        nlohmann::json f;
-        double seconds = 0;
-        if (fs::exists(done)) {
-          std::ifstream in(done.string());
-          const auto j = nlohmann::json::parse(in, nullptr, false);
-          if (!j.is_discarded() && j.value("digest", "") == digest) f = j;
-        }
-        ++runs_total;
-        if (!f.is_null()) {
-          ++runs_reused;
-          log << "  reusing the finished run in " << run.dir << "\n";
-          for (const auto& e : f.value("attention_examples", nlohmann::json::array())) results["attention_examples"].push_back(e);
-        } else {
-          const double t0 = now_seconds();
-          fs::create_directories(run.dir);
-          nlohmann::json examples = nlohmann::json::array();
-          if (m.kind == "engine") {
-            std::ofstream train_log((fs::path(run.dir) / "train.log").string(), std::ios::app);
-            f = run_engine_fold(run, cache, cache_name, examples, train_log);
-          } else {
-            f = run_classic_fold(run, cache, features);
-          }
-          seconds = now_seconds() - t0;
-          f["digest"] = digest;
-          f["commit"] = build_commit();  // the binary that computed this run
-          f["attention_examples"] = examples;
-          train::write_text_atomic(done.string(), f.dump() + "\n");
-          for (const auto& e : examples) results["attention_examples"].push_back(e);
-        }
-        char line[256];
-        std::snprintf(line, sizeof line, "  %s fold %d seed %llu: test UA %.3f acc %.3f macro-F1 %.3f (%.1f s)\n",
-                      m.name.c_str(), fold.index, static_cast<unsigned long long>(run.seed), f["ua"].get<double>(),
-                      f["accuracy"].get<double>(), f["macro_f1"].get<double>(), f["train_seconds"].get<double>());
-        log << line << std::flush;
-        progress.finish(m.name, seconds);
-        f.erase("digest");
-        f.erase("attention_examples");
-        auto& model_json = results["models"][m.name];
-        if (f.contains("parameters")) model_json["parameters"] = f["parameters"];
-        model_json["folds"].push_back(f);
-        results["seconds"] = now_seconds() - t_start;
-        results["runs"] = runs_total;
-        results["runs_reused"] = runs_reused;
-        if (cross) results["cross_corpus"] = cross_corpus_table(results["models"], folds, corpus_names, cache.class_names);
-        write_outputs(results, cfg.baseline, out, log);
-      }
+  const std::deque<PlannedRun> runs = plan_runs(cfg, folds, o, out, cache);
+  // Results from the finished runs in plan order (whichever process computed them).
+  auto publish = [&](const std::vector<std::optional<nlohmann::json>>& entries, int computed_here) {
+    nlohmann::json r = results;
+    int finished = 0;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      if (!entries[i]) continue;
+      nlohmann::json f = *entries[i];
+      ++finished;
+      for (const auto& e : f.value("attention_examples", nlohmann::json::array())) r["attention_examples"].push_back(e);
+      f.erase("digest");
+      f.erase("attention_examples");
+      auto& model_json = r["models"][runs[i].entry.name];
+      if (f.contains("parameters")) model_json["parameters"] = f["parameters"];
+      model_json["folds"].push_back(std::move(f));
     }
-  }
-  results["seconds"] = now_seconds() - t_start;
-  write_outputs(results, cfg.baseline, out, log);
+    r["seconds"] = now_seconds() - t_start;
+    r["runs"] = finished;
+    r["runs_reused"] = finished - computed_here;  // finished before this process started, or by other workers
+    if (cross) r["cross_corpus"] = cross_corpus_table(r["models"], folds, corpus_names, cache.class_names);
+    write_outputs(r, cfg.baseline, out, log);
+  };
+  const RunInputs inputs{cache, cache_name, features, publish};
+  ExperimentProgress progress(static_cast<int>(cfg.models.size()), static_cast<int>(folds.size() * cfg.seeds.size()));
+  // Both publish after their last run, so the files on disk are final when they return.
+  const RunCounts counts = o.worker ? run_as_worker(runs, inputs, claim_timing(o), out / "results.claim", progress, log)
+                                    : run_in_order(runs, inputs, progress, log);
+  if (o.worker)
+    log << "ser experiment " << cfg.name << " (worker " << worker_name() << "): computed " << counts.computed << " of "
+        << counts.finished << " runs\n";
   log << "ser experiment " << cfg.name << ": done in " << clock_text(now_seconds() - t_start) << "; "
       << (out / "results.md").string() << ", " << (out / "report.html").string() << "\n";
   return (out / "results.json").string();
