@@ -251,6 +251,26 @@ TEST(ExperimentRun, EngineRefitTestsTheRetrainedModelAndKeepsTheSelectedOne) {
   std::ifstream md((res / "results.md").string());
   const std::string text{std::istreambuf_iterator<char>(md), std::istreambuf_iterator<char>()};
   EXPECT_NE(text.find("Refit engine models"), std::string::npos);
+
+  // Interrupted during a refit (its summary and the fold's result not yet written): started again,
+  // the fold reuses its finished validation run (summary.json keeps every test posterior) instead of
+  // training it again, and ends with the same results.
+  const std::filesystem::path run0 = res / "models" / "cnn" / "seed1" / "fold0";
+  const int e0 = cnn["folds"][0]["best_epoch"].get<int>();
+  std::ifstream s0in((run0 / "summary.json").string());
+  const auto summary0 = nlohmann::json::parse(s0in);
+  ASSERT_EQ(summary0["test_predictions"][0]["probabilities"].size(), r["class_names"].size());
+  std::filesystem::remove(run0 / "fold.json");
+  std::filesystem::remove(run0 / ("refit_e" + std::to_string(e0)) / "summary.json");
+  std::filesystem::remove(run0 / ("refit_e" + std::to_string(e0)) / "best.h5");
+  ASSERT_EQ(test::run_ser(std::string("experiment ").append(dir.file("refit.toml")).append(" --runs ")
+                              .append(dir.file("runs")).append(" --device cpu --no-progress"), &out), 0) << out;
+  const std::string train_log = test::read_all((run0 / "train.log").string());
+  EXPECT_NE(train_log.find("reusing the finished training run in " + run0.string()), std::string::npos) << train_log;
+  std::ifstream again_in((res / "results.json").string());
+  const nlohmann::json again = nlohmann::json::parse(again_in);
+  for (const char* key : {"ua", "best_epoch", "validation_ua", "predictions", "validation_selected"})
+    EXPECT_EQ(again["models"]["cnn"]["folds"][0][key], cnn["folds"][0][key]) << key;
 }
 
 TEST(ExperimentRun, BadInputsAreClearErrors) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "ser/error.hpp"
@@ -142,6 +143,47 @@ bool resume_if_interrupted(const std::string& dir, const RunConfig& rc, std::ost
   return false;
 }
 
+// The summary of a training run in `dir` that finished with this config on this fold's speakers
+// (its summary.json, written last, carries the run config, the split and every test posterior), so
+// that a fold interrupted after it — during the refit, or before fold.json was written — does not
+// train it again. nullopt when there is none or it does not match.
+std::optional<TrainSummary> finished_training(const std::string& dir, const RunConfig& rc, const Fold& fold,
+                                              const FeatureCache& cache, std::ostream& log) {
+  const fs::path path = fs::path(dir) / "summary.json";
+  if (!fs::exists(path) || fs::exists(fs::path(dir) / "last.h5")) return std::nullopt;
+  std::ifstream in(path.string());
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || j.value("run_config", "") != to_toml(rc) || !j.contains("test_predictions") ||
+      !j["best_val_ua"].is_number())
+    return std::nullopt;
+  auto sorted = [](std::vector<std::string> v) {  // the trainer's split lists speakers in sorted order
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  if (j["split"]["test"].get<std::vector<std::string>>() != sorted(fold.test) ||
+      j["split"]["validation"].get<std::vector<std::string>>() != sorted(fold.validation))
+    return std::nullopt;
+  const std::size_t k = cache.class_names.size();
+  TrainSummary s;
+  s.best_epoch = j["best_epoch"].get<int>();
+  s.best_val_ua = j["best_val_ua"].get<double>();
+  s.parameters = j["parameters"].get<std::int64_t>();
+  s.seconds = j["seconds"].get<double>();
+  for (const auto& p : j["test_predictions"]) {
+    const int u = p.value("index", -1);
+    if (u < 0 || static_cast<std::size_t>(u) >= cache.paths.size() ||
+        cache.paths[static_cast<std::size_t>(u)] != p["path"].get<std::string>() || p["probabilities"].size() != k)
+      return std::nullopt;  // another cache, or a summary of an older ser without posteriors
+    s.test_utterances.push_back(u);
+    s.test_truth.push_back(p["label"].get<int>());
+    s.test_predicted.push_back(p["predicted"].get<int>());
+    for (const auto& v : p["probabilities"]) s.test_probs.push_back(v.get<float>());
+  }
+  s.has_test = !s.test_utterances.empty();
+  log << "  reusing the finished training run in " << dir << "\n";
+  return s;
+}
+
 }  // namespace
 
 nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, const std::string& cache_name,
@@ -165,9 +207,16 @@ nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, cons
     o.config = (fs::path(r.dir) / "run_config.toml").string();
     train::write_text_atomic(o.config, to_toml(rc));
   }
-  o.resume = resume_if_interrupted(r.dir, rc, log);
-  const TrainSummary selected = run_training(o, cache, log);
-  fs::remove(fs::path(r.dir) / "last.h5");  // Adam moments are only needed to resume; best.h5 stays for export and predict
+  // The validation run: reused when it finished before an interruption (attention maps are not
+  // kept in its summary, so a run that must give them trains again).
+  std::optional<TrainSummary> finished =
+      o.attention_examples == 0 ? finished_training(r.dir, rc, r.fold, cache, log) : std::nullopt;
+  if (!finished) {
+    o.resume = resume_if_interrupted(r.dir, rc, log);
+    finished = run_training(o, cache, log);
+    fs::remove(fs::path(r.dir) / "last.h5");  // Adam moments are only needed to resume; best.h5 stays for export and predict
+  }
+  const TrainSummary& selected = *finished;
 
   // The refit: every non-test speaker, for the epoch count validation chose. Its folder is named by
   // that count, so a rerun that chose another count never resumes it.

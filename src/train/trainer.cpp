@@ -312,6 +312,8 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
   sum.best_epoch = best.progress.best_epoch;
   sum.best_val_ua = best.progress.best_val_ua;
   nlohmann::json result{{"class_names", cache.class_names}, {"split", split_json}, {"best_epoch", sum.best_epoch},
+                        {"best_val_ua", refit ? nlohmann::json(nullptr) : nlohmann::json(sum.best_val_ua)},
+                        {"run_config", to_toml(rc)},
                         {"validation", refit ? nlohmann::json(nullptr) : to_json(sum.validation)},
                         {"device", session.describe()}, {"model", rc.model.name},
                         {"parameters", model.param_table().payload()}};
@@ -331,10 +333,14 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     sum.has_test = true;
     result["test"] = to_json(sum.test);
     nlohmann::json preds = nlohmann::json::array();
-    for (std::size_t i = 0; i < test.utterances.size(); ++i)
-      preds.push_back({{"path", cache.paths[static_cast<std::size_t>(test.utterances[i])]},
+    for (std::size_t i = 0; i < test.utterances.size(); ++i) {
+      const auto first = test.probs.begin() + static_cast<std::ptrdiff_t>(i) * k;
+      preds.push_back({{"index", test.utterances[i]},
+                       {"path", cache.paths[static_cast<std::size_t>(test.utterances[i])]},
                        {"speaker", cache.speakers[static_cast<std::size_t>(test.utterances[i])]},
-                       {"label", test.truth[i]}, {"predicted", test.predicted[i]}});
+                       {"label", test.truth[i]}, {"predicted", test.predicted[i]},
+                       {"probabilities", std::vector<float>(first, first + k)}});  // posteriors, for ensembles
+    }
     result["test_predictions"] = preds;
   }
   sum.seconds = now_seconds() - t_start;
