@@ -1,24 +1,13 @@
-// src/experiment/png_image.cpp — PNG chunks around a zlib stream of stored deflate blocks.
+// src/experiment/png_image.cpp — PNG chunks around a zlib stream (zlib's deflate and CRC-32).
 #include "experiment/png_image.hpp"
 
-#include <algorithm>
-#include <array>
+#include <zlib.h>
 
 #include "ser/error.hpp"
 
 namespace ser::experiment {
 
 namespace {
-
-std::array<std::uint32_t, 256> crc_table() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t n = 0; n < 256; ++n) {
-    std::uint32_t c = n;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;  // reflected CRC-32 polynomial
-    t[n] = c;
-  }
-  return t;
-}
 
 void put_u32_be(std::string& out, std::uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>((v >> s) & 0xFF));
@@ -34,19 +23,8 @@ void put_chunk(std::string& out, const char* type, const std::string& data) {
 }  // namespace
 
 std::uint32_t crc32(const std::string& bytes) {
-  static const std::array<std::uint32_t, 256> table = crc_table();
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char b : bytes) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
-
-std::uint32_t adler32(const std::string& bytes) {
-  std::uint32_t a = 1, b = 0;
-  for (unsigned char c : bytes) {
-    a = (a + c) % 65521;
-    b = (b + a) % 65521;
-  }
-  return (b << 16) | a;
+  return static_cast<std::uint32_t>(
+      ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
 }
 
 std::string encode_png_rgb(int width, int height, const std::vector<std::uint8_t>& rgb) {
@@ -59,20 +37,12 @@ std::string encode_png_rgb(int width, int height, const std::vector<std::uint8_t
     raw.push_back('\0');
     raw.append(reinterpret_cast<const char*>(rgb.data()) + static_cast<std::size_t>(y) * row_bytes, row_bytes);
   }
-  std::string z = "\x78\x01";  // zlib header: deflate, 32 KiB window, no dictionary
-  for (std::size_t pos = 0;;) {  // raw is never empty: width, height > 0
-    const std::size_t len = std::min<std::size_t>(65535, raw.size() - pos);
-    const bool last = pos + len == raw.size();
-    z.push_back(last ? '\x01' : '\x00');  // BFINAL, BTYPE = 00 (stored)
-    z.push_back(static_cast<char>(len & 0xFF));
-    z.push_back(static_cast<char>(len >> 8));
-    z.push_back(static_cast<char>(~len & 0xFF));
-    z.push_back(static_cast<char>((~len >> 8) & 0xFF));
-    z.append(raw, pos, len);
-    if (last) break;
-    pos += len;
-  }
-  put_u32_be(z, adler32(raw));
+  uLongf z_size = compressBound(static_cast<uLong>(raw.size()));
+  std::string z(z_size, '\0');  // a zlib stream (header, deflate, Adler-32), as PNG's IDAT wants
+  if (compress2(reinterpret_cast<Bytef*>(z.data()), &z_size, reinterpret_cast<const Bytef*>(raw.data()),
+                static_cast<uLong>(raw.size()), Z_DEFAULT_COMPRESSION) != Z_OK)
+    throw Error("encode_png_rgb: zlib could not compress the image");
+  z.resize(z_size);
 
   std::string header;
   put_u32_be(header, static_cast<std::uint32_t>(width));

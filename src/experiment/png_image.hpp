@@ -1,6 +1,5 @@
-// src/experiment/png_image.hpp — a minimal PNG writer (8-bit RGB, stored/uncompressed deflate) and
-// base64, so the report can carry a spectrogram as an inline data: image instead of thousands of
-// SVG rectangles.
+// src/experiment/png_image.hpp — a minimal PNG writer (8-bit RGB, zlib-compressed) and base64, so
+// the report can carry a spectrogram as an inline data: image instead of thousands of SVG rectangles.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -11,8 +10,7 @@ namespace ser::experiment {
 // rgb: (height, width, 3) bytes, rows top to bottom. Returns the PNG file's bytes.
 std::string encode_png_rgb(int width, int height, const std::vector<std::uint8_t>& rgb);
 std::string base64_encode(const std::string& bytes);
-// The checksums PNG and zlib require (exposed for the tests).
+// The CRC-32 of PNG chunks (zlib's; exposed for the tests).
 std::uint32_t crc32(const std::string& bytes);
-std::uint32_t adler32(const std::string& bytes);
 
 }  // namespace ser::experiment
