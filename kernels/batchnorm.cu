@@ -29,6 +29,7 @@
 #include "batchnorm.cuh"
 #include "cuda_check.cuh"
 #include "ser/error.hpp"
+#include "warp_reduce.cuh"
 
 namespace ser::cuda {
 
@@ -104,17 +105,12 @@ __device__ __forceinline__ void for_planes(const BnDims& d, Slice sl, F f) {
   }
 }
 
-__device__ __forceinline__ double warp_sum(double v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  return v;
-}
-
 // Block sums of (a, b), valid in thread 0. Fixed order. Called at most once per kernel (static smem).
 __device__ void block_sum2(double& a, double& b) {
   __shared__ double sa[32], sb[32];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  a = warp_sum(a);
-  b = warp_sum(b);
+  a = warp_sum_down(a);
+  b = warp_sum_down(b);
   if (lane == 0) {
     sa[warp] = a;
     sb[warp] = b;
@@ -122,8 +118,8 @@ __device__ void block_sum2(double& a, double& b) {
   __syncthreads();
   if (warp == 0) {
     const int warps = static_cast<int>(blockDim.x >> 5);
-    a = warp_sum(lane < warps ? sa[lane] : 0.0);
-    b = warp_sum(lane < warps ? sb[lane] : 0.0);
+    a = warp_sum_down(lane < warps ? sa[lane] : 0.0);
+    b = warp_sum_down(lane < warps ? sb[lane] : 0.0);
   }
 }
 
@@ -137,8 +133,8 @@ __device__ void warp_sum_partials(const double* partials, int c, int splits, dou
     a += p[0];
     b += p[1];
   }
-  a = __shfl_sync(0xffffffffu, warp_sum(a), 0);
-  b = __shfl_sync(0xffffffffu, warp_sum(b), 0);
+  a = __shfl_sync(0xffffffffu, warp_sum_down(a), 0);
+  b = __shfl_sync(0xffffffffu, warp_sum_down(b), 0);
 }
 
 // mean, invstd and running statistics of channel c from its shifted sums (mirror of the twin).

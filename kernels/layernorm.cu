@@ -17,19 +17,13 @@
 #include "cuda_check.cuh"
 #include "layernorm.cuh"
 #include "ser/error.hpp"
+#include "warp_reduce.cuh"
 
 namespace ser::cuda {
 namespace {
 
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kRowThreads = 256;  // 8 warps = 8 rows per block
 constexpr int kColumns = 32, kRowPartials = 8;
-
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(kFullMask, v, off);
-  return v;
-}
 
 // Whether row r = n * T + t of (N, T) is inside its utterance.
 __device__ __forceinline__ bool row_valid(const int* lengths, std::int64_t r, int t) {
@@ -54,13 +48,13 @@ layer_norm_fwd_kernel(std::int64_t rows, int t, int d, float eps, const float* _
   }
   float s = 0.f;
   for (int i = lane; i < d; i += 32) s += xr[i];
-  const float mu = warp_sum(s) / static_cast<float>(d);
+  const float mu = warp_sum_xor(s) / static_cast<float>(d);
   float q = 0.f;
   for (int i = lane; i < d; i += 32) {
     const float c = xr[i] - mu;
     q += c * c;
   }
-  const float inv = 1.f / sqrtf(warp_sum(q) / static_cast<float>(d) + eps);
+  const float inv = 1.f / sqrtf(warp_sum_xor(q) / static_cast<float>(d) + eps);
   for (int i = lane; i < d; i += 32) yr[i] = (xr[i] - mu) * inv * gamma[i] + beta[i];
   if (lane == 0) {
     mean[r] = mu;
@@ -90,8 +84,8 @@ layer_norm_bwd_dx_kernel(std::int64_t rows, int t, int d, const float* __restric
     gs += g;
     gxs += g * ((xr[i] - mu) * inv);
   }
-  const float g_mean = warp_sum(gs) / static_cast<float>(d);
-  const float gx_mean = warp_sum(gxs) / static_cast<float>(d);
+  const float g_mean = warp_sum_xor(gs) / static_cast<float>(d);
+  const float gx_mean = warp_sum_xor(gxs) / static_cast<float>(d);
   for (int i = lane; i < d; i += 32) {
     const float xhat = (xr[i] - mu) * inv;
     dxr[i] = inv * (dyr[i] * gamma[i] - g_mean - xhat * gx_mean);

@@ -23,6 +23,7 @@
 #include "cuda_check.cuh"
 #include "ser/error.hpp"
 #include "softmax_xent.cuh"
+#include "warp_reduce.cuh"
 
 namespace ser::cuda {
 
@@ -41,22 +42,6 @@ struct XentResult {
   int bad_is_mix;     // 1 when that label is a mixup label
 };
 
-__device__ __forceinline__ float warp_max_all(float v) {
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;
-}
-__device__ __forceinline__ float warp_sum_all(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-__device__ __forceinline__ double warp_sum_down(double v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  return v;
-}
-__device__ __forceinline__ int warp_min_down(int v) {
-  for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_down_sync(0xffffffffu, v, o));
-  return v;
-}
 
 // The row's loss and gradient terms for one label y (ser/nn/loss.hpp): the weighted (smoothed) loss
 // needs the row's log Σ exp (lse) and, with smoothing, Σ_j w_j (lse - (z_j - max)) (smooth).
@@ -146,15 +131,15 @@ softmax_xent_fused_kernel(int n, int k, const float* __restrict__ logits, const 
     const float* z = logits + off;  // (K)
     float mx = -FLT_MAX;
     for (int j = lane; j < k; j += 32) mx = fmaxf(mx, z[j]);
-    mx = warp_max_all(mx);
+    mx = warp_max_xor(mx);
     float se = 0.0f;
     for (int j = lane; j < k; j += 32) se += expf(z[j] - mx);
-    se = warp_sum_all(se);
+    se = warp_sum_xor(se);
     const float lse = logf(se);
     float smooth = 0.0f;  // Σ_j w_j (-log p_j), lane-strided then butterflied
     if (eps > 0.0f) {     // uniform: a kernel argument
       for (int j = lane; j < k; j += 32) smooth += (class_weights ? class_weights[j] : 1.0f) * (lse - (z[j] - mx));
-      smooth = warp_sum_all(smooth);
+      smooth = warp_sum_xor(smooth);
     }
     const int y = labels[r];
     const int ym = mixing ? mix_labels[r] : y;

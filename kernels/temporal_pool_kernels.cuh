@@ -19,6 +19,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "warp_reduce.cuh"
+
 namespace ser::cuda::tpool {
 
 constexpr unsigned kFullMask = 0xffffffffu;
@@ -30,24 +32,12 @@ __device__ __forceinline__ int seq_length(const int* lengths, int n, int t) {
   return lengths ? min(max(lengths[n], 0), t) : t;
 }
 
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(kFullMask, v, off);
-  return v;
-}
-
-__device__ __forceinline__ float warp_max(float v) {
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(kFullMask, v, off));
-  return v;
-}
-
 // Sum (kMax = false) or max (kMax = true) of one value per thread over a block of kRowThreads
 // threads, the same result returned to every thread. `red` is 8 floats of shared memory; the caller
 // keeps all threads converged. Starts with a barrier so `red` may be reused back to back.
 template <bool kMax>
 __device__ __forceinline__ float block_reduce(float v, float* red) {
-  v = kMax ? warp_max(v) : warp_sum(v);
+  v = kMax ? warp_max_xor(v) : warp_sum_xor(v);
   __syncthreads();
   if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = v;
   __syncthreads();
@@ -116,7 +106,7 @@ __global__ void __launch_bounds__(kRowThreads)
     const float* xr = x + row * d;
     for (int c = lane; c < d; c += 32) acc += w[c] * xr[c];
   }
-  acc = warp_sum(acc);
+  acc = warp_sum_xor(acc);
   if (lane == 0) alpha[row] = valid ? acc + b[0] : 0.f;
 }
 
@@ -161,7 +151,7 @@ __global__ void __launch_bounds__(kRowThreads)
     const float* xr = x + (base + s) * d;
     float g = 0.f;
     for (int c = lane; c < d; c += 32) g += dyn[c] * xr[c];
-    g = warp_sum(g);
+    g = warp_sum_xor(g);
     if (lane == 0) dx[(base + s) * d] = g;
     c_part += alpha[base + s] * g;
   }
