@@ -18,13 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string speakers_text(const std::vector<std::string>& v) {
-  if (v.size() > 20) return std::to_string(v.size()) + " speakers";
-  std::string s;
-  for (const auto& x : v) s.append(s.empty() ? "" : ",").append(x);
-  return s;
-}
-
 // Trains or fits the run, writes its fold.json atomically and returns the entry.
 nlohmann::json compute_run(const PlannedRun& p, const RunInputs& in) {
   fs::create_directories(p.run.dir);
@@ -65,6 +58,13 @@ int fold_count(const std::deque<PlannedRun>& runs) {
 }
 
 }  // namespace
+
+std::string speakers_text(const std::vector<std::string>& v) {
+  if (v.size() > 20) return std::to_string(v.size()) + " speakers";
+  std::string s;
+  for (const auto& x : v) s.append(s.empty() ? "" : ",").append(x);
+  return s;
+}
 
 std::deque<PlannedRun> plan_runs(const ExperimentConfig& cfg, const std::vector<Fold>& folds,
                                  const ExperimentOptions& o, const fs::path& out, const FeatureCache& cache) {

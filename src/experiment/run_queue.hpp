@@ -38,6 +38,9 @@ struct PlannedRun {
   std::filesystem::path done;  // its fold.json
 };
 
+// A fold side for logs: the speakers, comma-separated, or their count where a list would fill the screen.
+std::string speakers_text(const std::vector<std::string>& speakers);
+
 // Seeds (outer), folds, models (inner), under out/models/MODEL/seedS/foldF. A deque, so that each
 // run's FoldRun::model keeps pointing at its own entry.
 std::deque<PlannedRun> plan_runs(const ExperimentConfig& cfg, const std::vector<Fold>& folds,

@@ -46,11 +46,6 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return s;
 }
 
-// A fold side for the log: the speakers, or their count where a list would fill the screen.
-std::string speaker_list(const std::vector<std::string>& v) {
-  return v.size() <= 20 ? join(v, ",") : std::to_string(v.size()) + " speakers";
-}
-
 // The class set both corpora have, in the first corpus's canonical order.
 std::string shared_classes(const std::string& a, const std::string& b) {
   const auto cb = corpus_classes(b);
@@ -267,7 +262,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
       << (results["synthetic"].get<bool>() ? " (SYNTHETIC)" : "") << ", " << k << " classes; protocol " << cfg.protocol
       << "\n";
   for (const auto& f : folds)
-    log << "  fold " << f.index << ": test " << speaker_list(f.test) << " | validation " << speaker_list(f.validation)
+    log << "  fold " << f.index << ": test " << speakers_text(f.test) << " | validation " << speakers_text(f.validation)
         << " | train " << f.train.size() << " speakers\n";
 
   const std::deque<PlannedRun> runs = plan_runs(cfg, folds, o, out, cache);
