@@ -20,7 +20,7 @@
 #include "ser/prosody.hpp"
 #include "test_util.hpp"
 #include "train/checkpoint.hpp"
-#include "train/run_files.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ser {
 namespace {
@@ -69,11 +69,11 @@ UtteranceFeatures features(std::int64_t frames) {
 
 TEST(WriteFaults, AtomicTextWritesNameThePathAndTheSystemsReason) {
   test::TempDir dir;
-  const std::string missing = error_of([&] { train::write_text_atomic(dir.file("no/such/folder/x.json"), "{}"); });
+  const std::string missing = error_of([&] { util::write_text_atomic(dir.file("no/such/folder/x.json"), "{}"); });
   EXPECT_NE(missing.find(dir.file("no/such/folder/x.json")), std::string::npos) << missing;
   EXPECT_NE(missing.find("No such file or directory"), std::string::npos) << missing;
   fs::create_directories(dir.path() / "taken");
-  const std::string folder = error_of([&] { train::write_text_atomic(dir.file("taken"), "{}"); });
+  const std::string folder = error_of([&] { util::write_text_atomic(dir.file("taken"), "{}"); });
   EXPECT_NE(folder.find(dir.file("taken")), std::string::npos) << folder;
   EXPECT_NE(folder.find("directory"), std::string::npos) << folder;  // "Is a directory"
   EXPECT_EQ(regular_files(dir.path()), 0) << "a temporary was left behind";
@@ -82,9 +82,9 @@ TEST(WriteFaults, AtomicTextWritesNameThePathAndTheSystemsReason) {
 TEST(WriteFaults, AFullDiskKeepsThePreviousExportAndLeavesNoTemporary) {
   test::TempDir dir;
   const std::string path = dir.file("model.onnx");
-  train::write_text_atomic(path, "previous");
+  util::write_text_atomic(path, "previous");
   const std::string big(1 << 20, 'x');  // 1 MiB against a 64 KiB limit
-  EXPECT_EQ(in_child_with_file_limit(64 << 10, [&] { train::write_text_atomic(path, big); }, "File too large"), 0);
+  EXPECT_EQ(in_child_with_file_limit(64 << 10, [&] { util::write_text_atomic(path, big); }, "File too large"), 0);
   EXPECT_EQ(read_all(path), "previous");
   EXPECT_EQ(regular_files(dir.path()), 1) << "a temporary was left behind";
 }

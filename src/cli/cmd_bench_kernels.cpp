@@ -6,7 +6,7 @@
 
 #include "bench/kernel_bench.hpp"
 #include "cli/commands.hpp"
-#include "train/run_files.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ser::cli {
 
@@ -38,11 +38,11 @@ void register_bench_kernels(CLI::App& bench) {
     const std::string md = bench::kernel_bench_markdown(r);
     std::cout << md;
     if (!out->empty()) {
-      train::write_text_atomic(*out, md);
+      util::write_text_atomic(*out, md);
       std::cerr << "wrote " << *out << "\n";
     }
     if (!json->empty()) {
-      train::write_text_atomic(*json, bench::kernel_bench_json(r).dump(2) + "\n");
+      util::write_text_atomic(*json, bench::kernel_bench_json(r).dump(2) + "\n");
       std::cerr << "wrote " << *json << "\n";
     }
   });

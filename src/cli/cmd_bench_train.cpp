@@ -4,7 +4,7 @@
 #include "cli/commands.hpp"
 #include "ser/device.hpp"
 #include "train/bench_train.hpp"
-#include "train/run_files.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ser::cli {
 
@@ -43,7 +43,7 @@ void register_bench_train(CLI::App& bench) {
         rows.push_back(train::bench_train(*o, std::cout));
       }
     }
-    if (!json->empty()) train::write_file_atomic(*json, [&](std::ostream& os) { os << rows.dump(2) << "\n"; });
+    if (!json->empty()) util::write_file_atomic(*json, [&](std::ostream& os) { os << rows.dump(2) << "\n"; });
   });
 }
 

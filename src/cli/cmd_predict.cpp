@@ -16,7 +16,7 @@
 #include "ser/error.hpp"
 #include "ser/extract.hpp"
 #include "ser/inference.hpp"
-#include "train/run_files.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ser::cli {
 namespace {
@@ -74,7 +74,7 @@ std::string fmt(const char* f, double v) {
 // renamed when complete (a failed run leaves no partial file).
 void with_output(const PredictOptions& o, const std::function<void(std::ostream&, bool flush_rows)>& write) {
   if (o.out.empty()) write(std::cout, true);
-  else train::write_file_atomic(o.out, [&](std::ostream& os) { write(os, false); });
+  else util::write_file_atomic(o.out, [&](std::ostream& os) { write(os, false); });
 }
 
 std::vector<Row> predict_cache(const Classifier& clf, const PredictOptions& o) {

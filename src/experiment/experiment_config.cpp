@@ -9,7 +9,7 @@
 
 #include <toml++/toml.h>
 
-#include "nn/toml_parse.hpp"
+#include "util/toml_parse.hpp"
 #include "ser/error.hpp"
 
 namespace ser::experiment {

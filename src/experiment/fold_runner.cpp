@@ -15,7 +15,7 @@
 #include "ser/model_config.hpp"
 #include "ser/train.hpp"
 #include "train/dataset.hpp"
-#include "train/run_files.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ser::experiment {
 namespace fs = std::filesystem;
@@ -205,7 +205,7 @@ nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, cons
   if (m.attention_after >= 0) {  // the overridden config is the run's own file
     fs::create_directories(r.dir);
     o.config = (fs::path(r.dir) / "run_config.toml").string();
-    train::write_text_atomic(o.config, to_toml(rc));
+    util::write_text_atomic(o.config, to_toml(rc));
   }
   // The validation run: reused when it finished before an interruption (attention maps are not
   // kept in its summary, so a run that must give them trains again).

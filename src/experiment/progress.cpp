@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "nn/wall_clock.hpp"
+#include "util/wall_clock.hpp"
 
 namespace ser::experiment {
 

@@ -9,9 +9,9 @@
 #include <ostream>
 #include <thread>
 
-#include "nn/wall_clock.hpp"
+#include "util/wall_clock.hpp"
 #include "ser/build_info.hpp"
-#include "train/run_files.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ser::experiment {
 namespace fs = std::filesystem;
@@ -34,7 +34,7 @@ nlohmann::json compute_run(const PlannedRun& p, const RunInputs& in) {
   f["commit"] = build_commit();  // the binary that computed this run
   f["attention_examples"] = examples;
   f["compute_seconds"] = now_seconds() - t0;
-  train::write_text_atomic(p.done.string(), f.dump() + "\n");
+  util::write_text_atomic(p.done.string(), f.dump() + "\n");
   return f;
 }
 

@@ -31,8 +31,8 @@
 #include "ser/device.hpp"
 #include "ser/error.hpp"
 #include "ser/experiment.hpp"
-#include "train/run_files.hpp"
-#include "nn/wall_clock.hpp"
+#include "util/atomic_file.hpp"
+#include "util/wall_clock.hpp"
 
 namespace ser {
 namespace fs = std::filesystem;
@@ -89,10 +89,10 @@ void write_outputs(const nlohmann::json& raw, const std::string& baseline, const
       r["significance_note"] = e.what();
     }
   }
-  train::write_text_atomic((out / "results.json").string(), r.dump(1) + "\n");
+  util::write_text_atomic((out / "results.json").string(), r.dump(1) + "\n");
 #ifdef SER_HAVE_REPORT
-  train::write_text_atomic((out / "results.md").string(), results_markdown(r));
-  train::write_text_atomic((out / "report.html").string(), report_html(r));
+  util::write_text_atomic((out / "results.md").string(), results_markdown(r));
+  util::write_text_atomic((out / "report.html").string(), report_html(r));
 #endif
   (void)log;
 }

@@ -18,7 +18,7 @@
 #include "nn/model.hpp"
 #include "ser/error.hpp"
 #include "ser/model_config.hpp"
-#include "train/run_files.hpp"
+#include "util/atomic_file.hpp"
 #include "ser/build_info.hpp"
 
 namespace ser {
@@ -207,7 +207,7 @@ void export_onnx(const train::Checkpoint& ck, const std::string& out_path) {
 
   std::string bytes;
   if (!proto.SerializeToString(&bytes)) throw file_error(out_path, "cannot serialise the ONNX model");
-  train::write_text_atomic(out_path, bytes);
+  util::write_text_atomic(out_path, bytes);
 }
 
 }  // namespace ser

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ser/error.hpp"
-#include "train/run_files.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ser::safetensors {
 
@@ -93,7 +93,7 @@ void write_file(const std::string& path, const File& file) {
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // 8 + N is a multiple of 8: the data starts aligned
 
-  train::write_file_atomic(path, [&](std::ostream& out) {
+  util::write_file_atomic(path, [&](std::ostream& out) {
     unsigned char len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(std::uint64_t(text.size()) >> (8 * i));
     out.write(reinterpret_cast<const char*>(len), 8);

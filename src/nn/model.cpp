@@ -10,7 +10,7 @@
 #include "nn/layers/dense_layers.hpp"
 #include "nn/nvtx.hpp"
 #include "ser/error.hpp"
-#include "nn/wall_clock.hpp"
+#include "util/wall_clock.hpp"
 
 namespace ser::nn {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <toml++/toml.h>
 
-#include "nn/toml_parse.hpp"
+#include "util/toml_parse.hpp"
 
 #include "ser/error.hpp"
 #include "ser/model_config.hpp"

@@ -15,7 +15,7 @@
 #include "train/engine_session.hpp"
 #include "train/optimizer.hpp"
 #include "train/train_step.hpp"
-#include "nn/wall_clock.hpp"
+#include "util/wall_clock.hpp"
 #include "ser/error.hpp"
 
 namespace ser::train {

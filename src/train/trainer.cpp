@@ -31,8 +31,9 @@
 #include "train/optimizer.hpp"
 #include "train/prefetcher.hpp"
 #include "train/run_files.hpp"
+#include "util/atomic_file.hpp"
 #include "train/train_step.hpp"
-#include "nn/wall_clock.hpp"
+#include "util/wall_clock.hpp"
 
 namespace ser {
 namespace fs = std::filesystem;
@@ -181,8 +182,8 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     log << "  resumed from " << last_path << " at epoch " << prog.epoch + 1 << ", batch " << prog.batch << ", step "
         << prog.step << "\n";
   } else {
-    train::write_text_atomic((fs::path(o.out_dir) / "config.toml").string(), to_toml(rc));
-    train::write_text_atomic(metrics_path, "");
+    util::write_text_atomic((fs::path(o.out_dir) / "config.toml").string(), to_toml(rc));
+    util::write_text_atomic(metrics_path, "");
   }
 
   const int crop = rc.train.max_frames;
@@ -349,7 +350,7 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
   sum.train_audio_seconds_per_second = train_frames * hop_s / std::max(train_seconds, 1e-9);
   result["seconds"] = sum.seconds;
   result["train_seconds_per_epoch"] = sum.seconds_per_epoch;
-  train::write_text_atomic((fs::path(o.out_dir) / "summary.json").string(), result.dump(2) + "\n");
+  util::write_text_atomic((fs::path(o.out_dir) / "summary.json").string(), result.dump(2) + "\n");
   char msg[200];
   if (refit)
     std::snprintf(msg, sizeof msg, "refit: %d epochs on every non-test speaker", sum.best_epoch);

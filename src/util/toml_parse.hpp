@@ -1,4 +1,4 @@
-// src/nn/toml_parse.hpp — reading TOML files (run configs, experiment files): parsing with errors as
+// src/util/toml_parse.hpp — reading TOML files (run configs, experiment files): parsing with errors as
 // ser::Error "FILE:LINE: TOML syntax error: ...", and typed reading of one table's keys with errors
 // that name the file, the table and the key, and with unknown keys rejected.
 #pragma once

@@ -1,4 +1,4 @@
-// src/nn/wall_clock.hpp — wall-clock seconds for timings and progress lines, and "h:mm:ss" text.
+// src/util/wall_clock.hpp — wall-clock seconds for timings and progress lines, and "h:mm:ss" text.
 #pragma once
 #include <chrono>
 #include <cstdio>

@@ -1,0 +1,54 @@
+// src/util/atomic_file.cpp — atomic whole-file writes (atomic_file.hpp).
+#include "util/atomic_file.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "ser/error.hpp"
+
+namespace ser::util {
+
+namespace {
+// errno's text, or a generic reason where the stream failed without one.
+std::string system_reason() { return errno != 0 ? std::strerror(errno) : "the write failed (disk full?)"; }
+
+std::string host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return "host";
+  for (char* c = host; *c; ++c)
+    if (*c == '/') *c = '_';
+  return host;
+}
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  static const std::string host = host_name();
+  const std::string tmp = path + ".tmp-" + host + "-" + std::to_string(::getpid());
+  try {
+    {
+      errno = 0;
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw file_error(path, "cannot create " + tmp + ": " + system_reason());
+      write(out);
+      out.flush();
+      if (!out) throw file_error(path, "cannot write " + tmp + ": " + system_reason());
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) throw file_error(path, "cannot rename " + tmp + " into place: " + ec.message());
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  write_file_atomic(path, [&](std::ostream& out) { out << text; });
+}
+
+}  // namespace ser::util
