@@ -91,7 +91,7 @@ std::string reused_note(const nlohmann::json& r) {
   std::string s = " (";
   s.append(std::to_string(reused.get<long>()));
   if (total.is_number_integer()) s.append(" of ").append(std::to_string(total.get<long>()));
-  return s.append(" runs reused from an earlier invocation; their time is not in it)");
+  return s.append(" runs computed by an earlier invocation or another worker; their time is not in it)");
 }
 
 const nlohmann::json& field(const nlohmann::json& obj, const char* key) {

@@ -46,8 +46,8 @@ std::string significance_sentence(const nlohmann::json& entry);
 // points, its 95 % interval "[-1.2, +4.0]", and p (the reason instead when there is no test).
 std::array<std::string, 3> per_utterance_texts(const nlohmann::json& per_utterance);
 
-// " (N of M runs reused from an earlier invocation)" when results["runs_reused"] > 0, else "": the
-// wall time then covers only this invocation.
+// " (N of M runs computed by an earlier invocation or another worker)" when results["runs_reused"] > 0,
+// else "": the wall time then covers only this process's runs.
 std::string reused_note(const nlohmann::json& results);
 // obj[key], or a JSON null when obj is not an object or lacks the key (never throws).
 const nlohmann::json& field(const nlohmann::json& obj, const char* key);
