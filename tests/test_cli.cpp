@@ -2,9 +2,11 @@
 // file, a non-zero exit and no cache; the CPU fall-back when no GPU is present.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "ser/audio.hpp"
 #include "ser/device.hpp"
@@ -160,6 +162,20 @@ TEST(Cli, DeviceCudaNChoosesAmongTheVisibleGpus) {
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("CUDA_VISIBLE_DEVICES='0,1' makes 2 GPU(s) visible"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir.file("b.h5")));
+}
+
+// --threads is the process's share of the machine: the front-end, the engine's GEMMs and its direct
+// kernels all take their thread count from it.
+TEST(Cli, ThreadsLimitIsProcessWide) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  set_cpu_threads(1);
+  EXPECT_EQ(cpu_threads(), 1);
+  set_cpu_threads(0);
+  EXPECT_EQ(cpu_threads(), cores);
+  EXPECT_THROW(set_cpu_threads(-2), Error);
+  std::string out;
+  EXPECT_NE(test::run_ser("experiment experiments/demo.toml --threads -1", &out), 0);
+  EXPECT_NE(out.find("--threads"), std::string::npos) << out;
 }
 
 TEST(Cli, InspectRefusesWhatIsNotACache) {

@@ -42,6 +42,12 @@ const CudaProbe& probe_cuda();
 // cuda: throws ser::Error with the probe's reason when no usable GPU is present.
 Device select_device(DeviceRequest request, std::ostream& notice);
 
+// The CPU threads a process uses for its own parallel work: the CPU front-end's default, the engine's
+// GEMMs (OpenBLAS) and its direct kernels. 0 (the default) means every core. Several processes
+// sharing a machine (experiment workers) each take a share with --threads.
+void set_cpu_threads(int threads);
+int cpu_threads();  // the limit, or the core count when none is set
+
 // One line describing the host CPU (model name, cores) for benchmark records.
 std::string cpu_description();
 

@@ -16,6 +16,7 @@
 #include "cache/partial_extraction.hpp"
 #include "ser/audio.hpp"
 #include "ser/cache.hpp"
+#include "ser/device.hpp"
 #include "ser/error.hpp"
 #include "ser/extract.hpp"
 
@@ -98,7 +99,7 @@ ExtractReport extract_corpus(const Manifest& m, const ExtractOptions& opt, const
   ExtractReport report;
   auto frontend = make_frontend(opt.path, opt.config, opt.cpu_threads);
   CacheWriter writer(out_path, opt.config, m.corpus, frontend->name(), m.class_names);
-  const int threads = opt.cpu_threads > 0 ? opt.cpu_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = opt.cpu_threads > 0 ? opt.cpu_threads : cpu_threads();
   const bool show = opt.progress && isatty(STDERR_FILENO);
   const std::size_t total = m.utterances.size();
   const std::size_t batch = std::max<std::size_t>(1, opt.batch_size);

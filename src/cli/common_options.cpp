@@ -32,7 +32,10 @@ void add_device_options(CLI::App& cmd, DeviceOptions& opt) {
   cmd.add_option("--kernels", opt.kernels, "GPU path: handwritten CUDA kernels or vendor (cuFFT)")
       ->check(CLI::IsMember({"handwritten", "vendor"}))
       ->capture_default_str();
-  cmd.add_option("--threads", opt.threads, "CPU threads (0 = all cores)")->capture_default_str();
+  cmd.add_option("--threads", opt.threads, "CPU threads for the front-end and the engine (0 = all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->each([](const std::string& v) { set_cpu_threads(std::stoi(v)); })
+      ->capture_default_str();
 }
 
 FrontEndPath resolve_frontend_path(const DeviceOptions& opt) {

@@ -4,6 +4,7 @@
 #include <exception>
 #include <thread>
 
+#include "ser/device.hpp"
 #include "ser/error.hpp"
 #include "ser/frontend.hpp"
 #include "ser/logmel.hpp"
@@ -16,7 +17,7 @@ namespace {
 class CpuFrontEnd final : public FrontEnd {
  public:
   CpuFrontEnd(const FeatureConfig& cfg, int threads) : cfg_(cfg), logmel_(cfg.logmel), threads_(threads) {
-    if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (threads_ <= 0) threads_ = cpu_threads();
   }
 
   std::string name() const override { return "cpu (" + std::to_string(threads_) + " threads)"; }

@@ -14,6 +14,7 @@
 // Like the rest of ser_core this file is built with -ffp-contract=off, so every clone does the same
 // multiplies and adds, in the same order, and gives the same bits.
 #include "nn/ops/conv2d_direct_cpu.hpp"
+#include "ser/device.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -171,7 +172,7 @@ int chunks_per_sample(const Conv2dShape& s) { return (s.h_out() + kRowsPerChunk 
 int thread_count(int requested, double flops, int chunks) {
   if (requested > 0) return std::min(requested, chunks);
   constexpr double kMinFlopsPerThread = 4e6;
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = cpu_threads();  // the process's share of the machine (--threads)
   const int worth = static_cast<int>(std::max(1.0, flops / kMinFlopsPerThread));
   return std::max(1, std::min({cores, worth, chunks}));
 }
