@@ -73,9 +73,9 @@ class SelfAttentionLayer final : public Layer<T> {
     T* v = k + nt * inner_;
     T* o = v + nt * inner_;          // (N, T, heads, head_dim)
     T* lse = o + nt * inner_;        // (N, heads, T)
-    T* normed = lse + nt * h_;       // (N, T, D), pre_norm only
-    T* mean = normed + nt * d_;      // (N, T)
-    T* rstd = mean + nt;             // (N, T)
+    T* normed = pre_norm_ ? lse + nt * h_ : nullptr;  // (N, T, D), pre_norm only
+    T* mean = pre_norm_ ? normed + nt * d_ : nullptr;  // (N, T)
+    T* rstd = pre_norm_ ? mean + nt : nullptr;         // (N, T)
     T* z = static_cast<T*>(p.scratch);  // (N, T, D)
     void* sdpa_ws = sdpa_scratch(p, d);
     const LinearShape in_proj{nt, d_, inner_}, out_proj{nt, inner_, d_};
@@ -102,9 +102,9 @@ class SelfAttentionLayer final : public Layer<T> {
     const T* v = k + nt * inner_;
     const T* o = v + nt * inner_;
     const T* lse = o + nt * inner_;
-    const T* normed = lse + nt * h_;
-    const T* mean = normed + nt * d_;
-    const T* rstd = mean + nt;
+    const T* normed = pre_norm_ ? lse + nt * h_ : nullptr;
+    const T* mean = pre_norm_ ? normed + nt * d_ : nullptr;
+    const T* rstd = pre_norm_ ? mean + nt : nullptr;
     const T* u = pre_norm_ ? normed : tok;
     T* dz = static_cast<T*>(p.scratch);  // (N, T, D) gradient at the residual sum
     T* dtok = dz + nt * d_;              // (N, T, D) gradient of the projections' input u, accumulated
