@@ -75,8 +75,10 @@ std::vector<float> random_signal(std::size_t n, std::uint64_t seed, float lo, fl
   return x;
 }
 
-int run_ser(const std::string& args, std::string* output) {
-  const std::string cmd = std::string(SER_CLI_PATH) + " " + args + " 2>&1";
+int run_ser(const std::string& args, std::string* output) { return run_shell(std::string(SER_CLI_PATH) + " " + args, output); }
+
+int run_shell(const std::string& command, std::string* output) {
+  const std::string cmd = command + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return -1;
   std::array<char, 4096> buf{};

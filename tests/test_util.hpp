@@ -51,7 +51,9 @@ std::string error_of(const std::function<void()>& fn);
 // Runs fn, expecting ser::Error with a one-line message containing every one of `parts`.
 void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts);
 
-// Runs the ser executable with arguments; returns the exit code, output captured into `output`.
+// Runs a shell command line; returns the exit code (-1 when killed), stdout and stderr captured into `output`.
+int run_shell(const std::string& command, std::string* output = nullptr);
+// Runs the ser executable with arguments, as run_shell.
 int run_ser(const std::string& args, std::string* output = nullptr);
 // Starts the ser executable without waiting, stdout and stderr into log_file; its pid (-1 on failure).
 pid_t spawn_ser(const std::vector<std::string>& args, const std::string& log_file);

@@ -51,3 +51,19 @@ find_package(ONNX CONFIG REQUIRED)
 add_library(ser_onnx INTERFACE)
 target_link_libraries(ser_onnx INTERFACE onnx onnx_proto protobuf::libprotobuf)
 add_library(ser::onnx ALIAS ser_onnx)
+
+# Data-parallel training over MPI (Debian libopenmpi-dev; docs/cluster.md). Optional: without it
+# `ser train --data-parallel` reports that ser was built without MPI. ser::mpi carries the library
+# and SER_WITH_MPI; the fuzz build has no use for it.
+add_library(ser_mpi INTERFACE)
+if(NOT SER_FUZZ)
+  find_package(MPI COMPONENTS CXX QUIET)
+endif()
+if(MPI_CXX_FOUND)
+  target_link_libraries(ser_mpi INTERFACE MPI::MPI_CXX)
+  target_compile_definitions(ser_mpi INTERFACE SER_WITH_MPI=1)
+  message(STATUS "ser: MPI ${MPI_CXX_VERSION} found; --data-parallel available")
+else()
+  message(STATUS "ser: MPI not found; --data-parallel unavailable")
+endif()
+add_library(ser::mpi ALIAS ser_mpi)

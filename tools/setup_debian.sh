@@ -6,7 +6,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libsndfile1-dev libsoxr-dev libhdf5-dev zlib1g-dev libcli11-dev
           nlohmann-json3-dev libgtest-dev libopenblas-dev libtomlplusplus-dev libsvm-dev
-          libonnx-dev libprotobuf-dev protobuf-compiler "$@")
+          libonnx-dev libprotobuf-dev protobuf-compiler libopenmpi-dev openmpi-bin "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -32,6 +32,8 @@ struct TrainOptions {
   std::int64_t kill_at_step = -1;             // testing: SIGKILL this process after this step
   bool progress = true;                       // progress bar on stderr
   int attention_examples = 0;                 // record attention-pooling weights of this many test utterances
+  bool data_parallel = false;                 // under mpirun: every rank trains on its slice of each global
+                                              // batch; rank 0 alone evaluates and writes (docs/cluster.md)
 };
 
 // The attention-pooling weights of one test utterance (for reports).

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "parallel/mpi_ranks.hpp"
 #include "ser/train.hpp"
 
 namespace ser::cli {
@@ -39,6 +40,8 @@ void register_train(CLI::App& app) {
   cmd->add_option("--checkpoint-every", opt->checkpoint_every, "also checkpoint every N steps (0 = epoch ends)");
   cmd->add_flag("--deterministic", opt->deterministic, "GPU: deterministic algorithms only (docs/training.md)");
   cmd->add_flag("!--no-progress", opt->progress, "no progress bar");
+  cmd->add_flag("--data-parallel", opt->data_parallel,
+                "under mpirun -np N: each rank trains on its slice of every global batch (CPU; docs/cluster.md)");
   cmd->add_option("--kill-at-step", opt->kill_at_step, "testing: SIGKILL ser after this optimizer step")
       ->group("");  // hidden
   add_device_options(*cmd, *dev);
@@ -47,6 +50,8 @@ void register_train(CLI::App& app) {
     opt->validation_speakers = split_list(*val);
     opt->device = dev->device;
     opt->kernels = dev->kernels;
+    // MPI starts before anything can fail, so that a failing rank can stop the others (main.cpp).
+    if (opt->data_parallel) parallel::MpiRanks::world();
     run_training(*opt, std::cerr);
   });
 }

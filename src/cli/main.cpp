@@ -5,8 +5,21 @@
 
 #include "cli/commands.hpp"
 #include "experiment/run_context.hpp"
+#include "parallel/mpi_ranks.hpp"
 #include "ser/build_info.hpp"
 #include "ser/error.hpp"
+
+namespace {
+
+// Under mpirun (ser train --data-parallel) one rank's error stops every rank of the job: the others
+// would otherwise wait in their next collective forever.
+int stop(int code) {
+  std::cerr << std::flush;
+  if (ser::parallel::MpiRanks::started()) ser::parallel::MpiRanks::abort_job(code);
+  return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   ser::run_context::set_command_line(argc, argv);
@@ -30,10 +43,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const ser::Error& e) {
     std::cerr << "ser: error: " << e.what() << "\n";
-    return 1;
+    return stop(1);
   } catch (const std::exception& e) {
     std::cerr << "ser: unexpected error: " << e.what() << "\n";
-    return 1;
+    return stop(1);
   }
   return 0;
 }

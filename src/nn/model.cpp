@@ -274,6 +274,7 @@ Pass<T> Model<T>::pass(const ExecContext& ctx, bool training, std::uint64_t seed
   p.ctx = ctx;
   p.training = training;
   p.seed = seed;
+  p.first_row = first_row_;
   p.prosody = prosody_;
   p.scratch = scratch_mem_.get();
   p.scratch_size = scratch_mem_.bytes();

@@ -61,6 +61,9 @@ class Model {
   // Sets the batch shape: n utterances, padded length t (the input slot holds (n, 1, t, n_mels)),
   // and the valid lengths (host, n values, each >= min_frames() and <= t). Uploads every layer's lengths.
   void set_batch(const ExecContext& ctx, int n, int t, const std::vector<int>& lengths);
+  // Data parallel: the loaded batch is rows [first_row, first_row + n) of the global batch (dropout
+  // draws by global position). 0 in one process.
+  void set_first_row(int first_row) { first_row_ = first_row; }
   // Forward through every layer; returns the logits (n, n_classes) on the device.
   const T* forward(const ExecContext& ctx, bool training, std::uint64_t step_seed);
   // Backward from dlogits (n, n_classes); parameter gradients accumulate into grads().
@@ -98,6 +101,7 @@ class Model {
   int* lengths_dev_ = nullptr;     // (L + 1, max_batch)
   std::vector<Dims> dims_;         // current batch: dims_[i] = input dims of layer i, dims_[L] = logits
   bool timing_ = false;
+  int first_row_ = 0;
   std::vector<double> fwd_s_, bwd_s_;
   std::vector<std::string> range_names_;  // NVTX: forward and backward name of each layer
 };

@@ -51,7 +51,7 @@ template <typename T>
 void batchnorm_forward_train(const ExecContext& c, const BatchNormShape& s, const T* x, const int* len,
                              const T* g, const T* b, T* y, T* mean, T* invstd, T* rm, T* rv) {
   if constexpr (is_f32<T>) nn::batchnorm_forward_train(c, s, x, len, g, b, y, mean, invstd, rm, rv);
-  else batchnorm_forward_train_cpu<T>(s, x, len, g, b, y, mean, invstd, rm, rv);
+  else batchnorm_forward_train_cpu<T>(s, x, len, g, b, y, mean, invstd, rm, rv, c.ranks);
 }
 template <typename T>
 void batchnorm_forward_infer(const ExecContext& c, const BatchNormShape& s, const T* x, const int* len,
@@ -63,7 +63,7 @@ template <typename T>
 void batchnorm_backward(const ExecContext& c, const BatchNormShape& s, const T* x, const T* dy, const int* len,
                         const T* g, const T* mean, const T* invstd, T* dx, T* dg, T* db) {
   if constexpr (is_f32<T>) nn::batchnorm_backward(c, s, x, dy, len, g, mean, invstd, dx, dg, db);
-  else batchnorm_backward_cpu<T>(s, x, dy, len, g, mean, invstd, dx, dg, db);
+  else batchnorm_backward_cpu<T>(s, x, dy, len, g, mean, invstd, dx, dg, db, c.ranks);
 }
 
 template <typename T>
@@ -77,14 +77,16 @@ void relu_backward(const ExecContext& c, std::int64_t n, const T* y, const T* dy
   else relu_backward_cpu<T>(n, y, dy, dx);
 }
 template <typename T>
-void dropout_forward(const ExecContext& c, std::int64_t n, float p, std::uint64_t seed, const T* x, T* y) {
-  if constexpr (is_f32<T>) nn::dropout_forward(c, n, p, seed, x, y);
-  else dropout_forward_cpu<T>(n, p, seed, x, y);
+void dropout_forward(const ExecContext& c, std::int64_t n, float p, std::uint64_t seed, const T* x, T* y,
+                     std::uint64_t first) {
+  if constexpr (is_f32<T>) nn::dropout_forward(c, n, p, seed, x, y, first);
+  else dropout_forward_cpu<T>(n, p, seed, x, y, first);
 }
 template <typename T>
-void dropout_backward(const ExecContext& c, std::int64_t n, float p, std::uint64_t seed, const T* dy, T* dx) {
-  if constexpr (is_f32<T>) nn::dropout_backward(c, n, p, seed, dy, dx);
-  else dropout_backward_cpu<T>(n, p, seed, dy, dx);
+void dropout_backward(const ExecContext& c, std::int64_t n, float p, std::uint64_t seed, const T* dy, T* dx,
+                      std::uint64_t first) {
+  if constexpr (is_f32<T>) nn::dropout_backward(c, n, p, seed, dy, dx, first);
+  else dropout_backward_cpu<T>(n, p, seed, dy, dx, first);
 }
 template <typename T>
 void time_mask(const ExecContext& ctx, int n, int c, int t, int f, const int* len, T* x) {

@@ -67,7 +67,7 @@ function(simt_common target)
   # above (GCC PR 105651); the emulator's inline shims change inlining enough to trigger it.
   target_compile_options(${target} PRIVATE -ffp-contract=off -Wno-restrict)
   target_link_libraries(${target} PRIVATE ser::sndfile ser::soxr ser::hdf5 nlohmann_json::nlohmann_json ser::blas
-                                          ser::toml ser::svm ser::onnx Threads::Threads)
+                                          ser::toml ser::svm ser::onnx ser::mpi Threads::Threads)
 endfunction()
 
 # ---- host code: the CUDA-aware src/*.cpp, once for every variant -------------------------------------
@@ -150,7 +150,7 @@ function(simt_variant name)
   add_library(${core} STATIC $<TARGET_OBJECTS:ser_simt_host> $<TARGET_OBJECTS:ser_shared_host> $<TARGET_OBJECTS:${kernels}>
                              $<TARGET_OBJECTS:${runtime}>)
   target_link_libraries(${core} PUBLIC ser::sndfile ser::soxr ser::hdf5 nlohmann_json::nlohmann_json ser::blas
-                                       ser::toml ser::svm ser::onnx Threads::Threads ${link_flags})
+                                       ser::toml ser::svm ser::onnx ser::mpi Threads::Threads ${link_flags})
 
   set(selftest ser_simt_selftest_${name})
   add_library(${selftest} OBJECT ${SIMT_SELFTEST_KERNELS})

@@ -50,9 +50,11 @@ void EngineSession::set_class_weights(const std::vector<float>& w) {
 nn::XentTargets EngineSession::training_targets() const {
   nn::XentTargets t;
   t.label_smoothing = label_smoothing_;
+  t.weight_sum = weight_sum_;
   if (batch_is_mixed_) {
     t.mix_labels = mix_labels_.as<std::int32_t>();
     t.mix_lambda = mix_lambda_;
+    t.mix_weight_sum = mix_weight_sum_;
   }
   return t;
 }

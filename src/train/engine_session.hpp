@@ -36,6 +36,10 @@ class EngineSession {
   // batch's mixup labels and weight when it has them. Evaluation always uses the plain loss.
   nn::XentTargets training_targets() const;
   void set_label_smoothing(float eps) { label_smoothing_ = eps; }
+  // Data parallel (train/data_parallel.hpp): the ranks the batch statistics, gradients and loss are
+  // summed over, and the loaded slice's global loss normalisers (Σ w[y] of the whole global batch).
+  void set_ranks(const nn::RankSum* ranks) { ctx_.ranks = ranks; }
+  void set_global_weight_sums(double labels, double mix_labels) { weight_sum_ = labels; mix_weight_sum_ = mix_labels; }
 
  private:
   std::unique_ptr<nn::GpuHandles> gpu_;
@@ -47,6 +51,7 @@ class EngineSession {
   float label_smoothing_ = 0.0f;
   bool batch_is_mixed_ = false;  // the loaded batch carries mixup labels
   float mix_lambda_ = 1.0f;
+  double weight_sum_ = 0, mix_weight_sum_ = 0;  // 0 = the loaded batch's own
 };
 
 }  // namespace ser::train

@@ -26,6 +26,11 @@ double train_step(nn::Model<float>& model, EngineSession& session, Optimizer& op
     const nn::NvtxRange r("backward");
     model.backward(ctx, seed, model.dlogits());
   }
+  if (ctx.ranks) {  // data parallel: each rank holds its slice's share of the global batch's
+    const nn::NvtxRange r("all-reduce");
+    ctx.ranks->sum(model.grads(), model.param_table().total());
+    ctx.ranks->sum(&loss, 1);
+  }
   {
     const nn::NvtxRange r("optimizer");
     opt.step(ctx, model.params(), model.grads(), lr);

@@ -1,7 +1,10 @@
 // src/train/trainer.cpp — `ser train`: the epoch loop with validation-based model selection and early
 // stopping, checkpoints for exact resume, metrics.jsonl, and the final test evaluation of the model
 // selected on validation. A refit (TrainOptions::refit_epochs) has no validation side: it trains a
-// given number of epochs on every non-test speaker and keeps the last model.
+// given number of epochs on every non-test speaker and keeps the last model. Data parallel
+// (train/data_parallel.hpp), every rank trains on its slice of each global batch; rank 0 alone
+// validates, writes the run folder and evaluates the test speakers, and tells the others whether to
+// keep going.
 #include <unistd.h>
 
 #include <csignal>
@@ -26,6 +29,7 @@
 #include "ser/train.hpp"
 #include "train/attention_probe.hpp"
 #include "train/checkpoint.hpp"
+#include "train/data_parallel.hpp"
 #include "train/engine_session.hpp"
 #include "train/evaluate.hpp"
 #include "train/optimizer.hpp"
@@ -89,9 +93,16 @@ TrainSummary run_training(const TrainOptions& o, std::ostream& log) {
   return run_training(o, cache, log);
 }
 
-TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std::ostream& log) {
+TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std::ostream& main_log) {
   const double t_start = now_seconds();
   if (o.out_dir.empty()) throw Error("no run folder given (--out)");
+  // ---- data parallel: this rank's place; rank 0 alone logs and writes -----------------------------
+  const parallel::MpiRanks* world = o.data_parallel ? &parallel::MpiRanks::world() : nullptr;
+  const int ranks = world ? world->size() : 1, rank = world ? world->rank() : 0;
+  const bool writer = rank == 0;
+  std::ostream nowhere(nullptr);  // the other ranks' log
+  std::ostream& log = writer ? main_log : nowhere;
+  const auto barrier = [&] { if (world) world->barrier(); };  // after rank 0 wrote a file the others read
   RunConfig rc = o.config.empty() ? RunConfig{} : load_run_config(o.config);
   if (o.epochs > 0) rc.train.epochs = o.epochs;
   if (o.batch_size > 0) rc.train.batch_size = o.batch_size;
@@ -122,6 +133,11 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     if (ck->split.value("refit_epochs", 0) != o.refit_epochs)
       throw file_error(last_path, "was written by a run with refit_epochs " + std::to_string(ck->split.value("refit_epochs", 0)) +
                                   "; resume with the same --refit-epochs");
+    // The ranks decide which short batches are left out, and so the schedule: resume on as many.
+    if (ck->split.value("data_parallel_ranks", 1) != ranks)
+      throw file_error(last_path, "was written by a run on " + std::to_string(ck->split.value("data_parallel_ranks", 1)) +
+                                  " rank(s); resume it on as many (mpirun -np N ... --data-parallel), not " +
+                                  std::to_string(ranks));
   } else if (fs::exists(last_path)) {
     throw Error(o.out_dir + " already holds a run (last.h5); use --resume to continue it or another --out");
   }
@@ -136,10 +152,17 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
   nlohmann::json split_json{{"train", sp.train_speakers}, {"validation", sp.validation_speakers},
                             {"test", sp.test_speakers}};
   if (refit) split_json["refit_epochs"] = o.refit_epochs;
+  if (ranks > 1) split_json["data_parallel_ranks"] = ranks;
   const train::Normalizer norm = ck ? ck->normalizer : train::fit_normalizer(cache, sp.train);
 
   // ---- model and memory plan -------------------------------------------------------------------
   train::EngineSession session(o.device, o.kernels, o.deterministic, log);
+  if (ranks > 1 && session.on_gpu())
+    throw Error("--data-parallel runs on the CPU only (the GPU path, NCCL, is not built): add --device cpu");
+  if (ranks > 1 && rc.train.batch_size < ranks)
+    throw Error("--data-parallel: a batch of " + std::to_string(rc.train.batch_size) + " cannot give each of " +
+                std::to_string(ranks) + " ranks a row; raise [train] batch_size or use fewer ranks");
+  if (ranks > 1) session.set_ranks(world);
   nn::ModelInputs inputs{cache.n_mels(), rc.model.uses_functionals() ? static_cast<int>(cache.functional_names.size()) : 0, k};
   nn::Model<float> model(rc.model, inputs);
   train::BatchMaker maker(cache, norm, model.min_frames());
@@ -158,6 +181,14 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
       << nlohmann::json(sp.test_speakers).dump() << " (" << sp.test.size() << ")\n";
   for (std::size_t i = 0; i < model.layer_count(); ++i) log << "  layer " << i << ": " << model.layer(i).describe() << "\n";
   log << model.plan_report();
+  if (ranks > 1)
+    log << "  data parallel: " << ranks << " ranks, each global batch of " << rc.train.batch_size
+        << " split between them; every rank sends " << train::bytes_summed_per_step(model)
+        << " bytes per step into the sums (gradients, batch-norm statistics, loss)\n";
+  if (ranks > 1 && sp.train.size() % static_cast<std::size_t>(rc.train.batch_size) != 0 &&
+      static_cast<int>(sp.train.size() % static_cast<std::size_t>(rc.train.batch_size)) < ranks)
+    log << "  data parallel: each epoch's short batch (" << sp.train.size() % static_cast<std::size_t>(rc.train.batch_size)
+        << " utterances, fewer than the ranks) is left out of it\n";
 
   std::vector<float> cw(static_cast<std::size_t>(k), 1.0f);
   if (rc.train.class_weights == "balanced") cw = balanced_weights(cache, sp.train, k);
@@ -178,23 +209,22 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     nn::upload(session.ctx(), opt.v(), v.data(), sizeof(float) * v.size());
     prog = ck->progress;
     opt.set_steps_taken(prog.step);
-    train::truncate_metrics(metrics_path, prog.epoch);
+    if (writer) train::truncate_metrics(metrics_path, prog.epoch);
     log << "  resumed from " << last_path << " at epoch " << prog.epoch + 1 << ", batch " << prog.batch << ", step "
         << prog.step << "\n";
-  } else {
+  } else if (writer) {
     util::write_text_atomic((fs::path(o.out_dir) / "config.toml").string(), to_toml(rc));
     util::write_text_atomic(metrics_path, "");
   }
 
   const int crop = rc.train.max_frames;
-  const std::int64_t per_epoch =
-      static_cast<std::int64_t>((sp.train.size() + static_cast<std::size_t>(rc.train.batch_size) - 1) / rc.train.batch_size);
+  const std::int64_t per_epoch = train::batches_per_epoch(sp.train.size(), rc.train.batch_size, ranks);
   const std::int64_t total_steps = per_epoch * rc.train.epochs;  // the schedule's length, refit or not
   const int epochs_to_run = refit ? o.refit_epochs : rc.train.epochs;
   TrainSummary sum;
   sum.class_names = cache.class_names;
   double train_seconds = 0, train_frames = 0, train_utts = 0;
-  const bool tty = o.progress && isatty(STDERR_FILENO);
+  const bool tty = o.progress && writer && isatty(STDERR_FILENO);
 
   for (int epoch = prog.epoch; epoch < epochs_to_run; ++epoch) {
     if (prog.epochs_since_best >= rc.train.patience) break;
@@ -202,32 +232,42 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     std::vector<std::vector<int>> order =
         (ck && epoch == ck->progress.epoch && !ck->data_order.empty())
             ? ck->data_order
-            : train::epoch_batches(sp.train, maker, rc.train.batch_size, rc.train.bucket_batches, crop, rc.train.seed, epoch);
+            : train::shareable_batches(train::epoch_batches(sp.train, maker, rc.train.batch_size, rc.train.bucket_batches,
+                                                            crop, rc.train.seed, epoch),
+                                       ranks);
     const std::uint64_t crop_seed = nn::mix64(rc.train.seed ^ nn::mix64(0xc0900000ULL + static_cast<std::uint64_t>(epoch)));
     const int first = epoch == prog.epoch ? prog.batch : 0;
     double loss_sum = 0, frames = 0;
     std::int64_t seen = 0, correct = 0;
     train::Prefetcher loader(maker, order, static_cast<std::size_t>(first), crop, crop_seed,
                              train::spec_augment_enabled(rc.train) || rc.train.mixup_alpha > 0 ? &rc.train : nullptr);
-    train::HostBatch b;
+    train::HostBatch b;  // the global batch
     double last_draw = 0;
     for (int bi = first; loader.next(b); ++bi) {
       const nn::NvtxRange step_range("train step");
+      const train::RankSlice slice = train::slice_of(b.n, rank, ranks);
+      const train::HostBatch mine = ranks > 1 ? train::take_rows(b, slice) : train::HostBatch{};
+      const train::HostBatch& local = ranks > 1 ? mine : b;  // this rank's rows
       {
         const nn::NvtxRange r("load batch");
-        session.load_batch(b);
+        session.load_batch(local);
+        if (ranks > 1) {
+          model.set_first_row(slice.first);
+          const train::WeightSums w = train::weight_sums(b, cw);
+          session.set_global_weight_sums(w.labels, w.mix_labels);
+        }
       }
       const std::uint64_t step_seed = nn::mix64(rc.train.seed ^ nn::mix64(static_cast<std::uint64_t>(prog.step)));
       const double lr = train::learning_rate(rc.train, prog.step, per_epoch, total_steps);
-      const double loss = train::train_step(model, session, opt, b.n, step_seed, lr, true);
+      const double loss = train::train_step(model, session, opt, local.n, step_seed, lr, true);
       if (!std::isfinite(loss))
         throw Error("training diverged: loss " + std::to_string(loss) + " at step " + std::to_string(prog.step) +
                     " (lower [train] lr or set clip_norm)");
-      std::vector<float> p(static_cast<std::size_t>(b.n) * k);
+      std::vector<float> p(static_cast<std::size_t>(local.n) * k);
       nn::download(session.ctx(), p.data(), session.probs(), sizeof(float) * p.size());
-      for (int i = 0; i < b.n; ++i) {
+      for (int i = 0; i < local.n; ++i) {
         const float* row = &p[static_cast<std::size_t>(i) * k];
-        correct += (std::max_element(row, row + k) - row) == b.labels[static_cast<std::size_t>(i)];
+        correct += (std::max_element(row, row + k) - row) == local.labels[static_cast<std::size_t>(i)];
       }
       ++prog.step;
       prog.batch = bi + 1;
@@ -246,11 +286,18 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
                       seen / std::max(el, 1e-9), clock_text(rest_epoch + per_ep * (epochs_to_run - epoch - 1)).c_str());
         std::cerr << line << std::flush;
       }
-      if (o.checkpoint_every > 0 && prog.step % o.checkpoint_every == 0)
-        train::write_checkpoint(last_path, snapshot(model, &opt, session, rc, cache, norm, split_json, prog, order));
+      if (o.checkpoint_every > 0 && prog.step % o.checkpoint_every == 0) {
+        if (writer) train::write_checkpoint(last_path, snapshot(model, &opt, session, rc, cache, norm, split_json, prog, order));
+        barrier();
+      }
       if (o.kill_at_step >= 0 && prog.step == o.kill_at_step) std::raise(SIGKILL);
     }
     if (tty) std::cerr << "\n";
+    if (world) {  // every rank counted its own rows' hits
+      double hits = static_cast<double>(correct);
+      world->sum(&hits, 1);
+      correct = static_cast<std::int64_t>(hits);
+    }
     const double epoch_train_s = now_seconds() - t0;
     train_seconds += epoch_train_s;
     train_frames += frames;
@@ -259,19 +306,21 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
     // ---- validation: model selection and early stopping (a refit has neither: its last epoch is kept)
     train::Evaluation val;
     ClassMetrics vm;
-    if (!refit) {
+    if (!refit && writer) {
       const nn::NvtxRange r("evaluation");
       val = train::evaluate(model, session, maker, sp.validation, rc.train.batch_size);
       vm = compute_metrics(val.truth, val.predicted, k);
     }
-    const bool better = refit || vm.ua > prog.best_val_ua;
+    std::int64_t better_flag = refit || vm.ua > prog.best_val_ua;
+    if (world) world->broadcast(&better_flag, 1);  // rank 0 validated: every rank follows its decision
+    const bool better = better_flag != 0;
     prog.epoch = epoch + 1;
     prog.batch = 0;
     if (better) {
       prog.best_val_ua = vm.ua;
       prog.best_epoch = epoch + 1;
       prog.epochs_since_best = 0;
-      train::write_checkpoint(best_path, snapshot(model, nullptr, session, rc, cache, norm, split_json, prog, {}));
+      if (writer) train::write_checkpoint(best_path, snapshot(model, nullptr, session, rc, cache, norm, split_json, prog, {}));
     } else {
       ++prog.epochs_since_best;
     }
@@ -286,7 +335,7 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
                               {"train_audio_seconds_per_second", frames * hop_s / std::max(epoch_train_s, 1e-9)}};
     if (refit)
       for (const char* key : {"val_loss", "val_accuracy", "val_ua", "val_macro_f1"}) line[key] = nullptr;
-    train::append_line(metrics_path, line.dump());
+    if (writer) train::append_line(metrics_path, line.dump());
     char msg[220];
     if (refit)
       std::snprintf(msg, sizeof msg, "epoch %3d  train loss %.4f acc %.3f  (refit: no validation)  %.1f s\n", epoch + 1,
@@ -296,9 +345,11 @@ TrainSummary run_training(const TrainOptions& o, const FeatureCache& given, std:
                     epoch + 1, seen ? loss_sum / seen : 0.0, seen ? double(correct) / seen : 0.0, val.loss, vm.accuracy,
                     vm.ua, better ? " *" : "", now_seconds() - t0);
     log << msg << std::flush;
-    train::write_checkpoint(last_path, snapshot(model, &opt, session, rc, cache, norm, split_json, prog, {}));
+    if (writer) train::write_checkpoint(last_path, snapshot(model, &opt, session, rc, cache, norm, split_json, prog, {}));
+    barrier();
     sum.epochs_run = epoch + 1;
   }
+  if (!writer) return sum;  // rank 0 evaluates the selected model and writes the summary
 
   // ---- the validation-selected (refit: the last) model on validation and test ----------------------
   const Checkpoint best = train::read_checkpoint(best_path);

@@ -15,15 +15,19 @@ void relu_backward(const ExecContext&, std::int64_t count, const float* y, const
 
 // ---- Dropout (inverted): element i is kept when uniform01(seed, i) >= p (ser/nn/counter_rng.hpp)
 // and then scaled by 1 / (1 - p); the mask is recomputed in backward, never stored, and is the same
-// on the CPU and the GPU. p = 0 copies. In place allowed.
+// on the CPU and the GPU. p = 0 copies. In place allowed. `first` shifts the counter: element i
+// draws uniform01(seed, first + i), so a data-parallel rank holding rows from r of the global batch
+// draws what one process would (CPU only; the GPU takes first = 0).
 template <typename T>
-void dropout_forward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* x, T* y);
+void dropout_forward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* x, T* y,
+                         std::uint64_t first = 0);
 template <typename T>
-void dropout_backward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* dy, T* dx);
+void dropout_backward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* dy, T* dx,
+                          std::uint64_t first = 0);
 void dropout_forward(const ExecContext&, std::int64_t count, float p, std::uint64_t seed,
-                     const float* x, float* y);
+                     const float* x, float* y, std::uint64_t first = 0);
 void dropout_backward(const ExecContext&, std::int64_t count, float p, std::uint64_t seed,
-                      const float* dy, float* dx);
+                      const float* dy, float* dx, std::uint64_t first = 0);
 
 // ---- Time mask: x (N, C, T, F) in place, x[n, :, t, :] = 0 for t >= lengths[n]. Its backward is
 // the same operation on the gradient.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ser/device.hpp"
+#include "ser/nn/rank_sum.hpp"
 
 namespace ser::nn {
 
@@ -22,6 +23,9 @@ struct ExecContext {
   void* cublas = nullptr;  // cublasHandle_t bound to `stream` (GPU only; see GpuHandles)
   void* cudnn = nullptr;   // cudnnHandle_t bound to `stream` (GPU only, when built with cuDNN)
   bool deterministic = false;  // GPU: avoid atomics whose order varies between runs
+  // Data parallel (CPU only): batch-norm statistics are summed over the ranks, so every rank
+  // normalises its slice with the whole global batch's statistics. nullptr = one process.
+  const RankSum* ranks = nullptr;
 };
 
 // Owns the cuBLAS/cuDNN handles and the stream of a GPU context. Creating one on a machine without

@@ -17,11 +17,17 @@ namespace ser::nn {
 //   it, loss = mix_lambda L(labels) + (1 - mix_lambda) L(mix_labels), each L normalised by its own
 //   label weights; the gradient is the same mixture. mix_labels lives where labels does (host for
 //   the CPU, device for the GPU); nullptr = no mixup.
-// With neither, the arithmetic is the plain loss's, bit for bit.
+// weight_sum, mix_weight_sum > 0 (data parallel, CPU only): the normalisers Σ_n w[y_n] of labels and
+//   mix_labels over the whole global batch, of which these rows are one rank's slice. The loss and
+//   gradient returned are then this slice's share of the global batch's, and the ranks' shares add
+//   up to it. 0 = this batch's own sums.
+// With none of these, the arithmetic is the plain loss's, bit for bit.
 struct XentTargets {
   double label_smoothing = 0.0;
   const std::int32_t* mix_labels = nullptr;
   double mix_lambda = 1.0;
+  double weight_sum = 0.0;
+  double mix_weight_sum = 0.0;
 };
 
 // logits (N, K), labels (N) in [0, K), class_weights (K) or nullptr (all 1).

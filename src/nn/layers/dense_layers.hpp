@@ -38,11 +38,16 @@ class DropoutLayer final : public Layer<T> {
   Dims output_dims(const Dims& in) const override { return in; }
   bool in_place() const override { return true; }
   std::uint64_t seed(const Pass<T>& p) const { return mix64(p.seed ^ mix64(id_)); }
+  // The counter of this slice's first element in the global batch (0 in one process).
+  static std::uint64_t first(const Pass<T>& p, const Dims& d) {
+    return static_cast<std::uint64_t>(p.first_row) * static_cast<std::uint64_t>(d.count() / d.n);
+  }
   void forward(const Pass<T>& p, const Act<T>& x, Act<T>& y) override {
-    any::dropout_forward(p.ctx, x.dims.count(), p.training ? p_ : 0.0f, seed(p), x.data, y.data);
+    any::dropout_forward(p.ctx, x.dims.count(), p.training ? p_ : 0.0f, seed(p), x.data, y.data, first(p, x.dims));
   }
   void backward(const Pass<T>& p, const Act<T>& x, const Act<T>&, const T* dy, T* dx) override {
-    if (dx) any::dropout_backward(p.ctx, x.dims.count(), p.training ? p_ : 0.0f, seed(p), dy, dx);
+    if (dx)
+      any::dropout_backward(p.ctx, x.dims.count(), p.training ? p_ : 0.0f, seed(p), dy, dx, first(p, x.dims));
   }
 
  private:

@@ -36,6 +36,7 @@ struct Pass {
   ExecContext ctx;
   bool training = true;
   std::uint64_t seed = 0;           // this step's dropout seed (layers mix in their index)
+  int first_row = 0;                // data parallel: this slice's first row in the global batch
   const T* prosody = nullptr;       // (N, n_prosody) utterance vector for fusion, on the device
   void* scratch = nullptr;          // shared workspace, Layer::scratch_bytes() at least
   std::size_t scratch_size = 0;     // its size in bytes (planned at the largest batch x length)

@@ -34,6 +34,12 @@ namespace {
   throw Error(std::string(who) + ": Device::cuda requested but ser was built without CUDA");
 }
 
+// The CUDA kernels compute a batch's statistics in one launch; summing them over ranks (NCCL) between
+// their passes is not built, so data-parallel training runs on the CPU only.
+[[noreturn]] void no_cross_rank_kernels(const char* who) {
+  throw Error(std::string(who) + ": data-parallel batch statistics are summed over ranks on the CPU only");
+}
+
 }  // namespace
 
 void batchnorm_forward_train(const ExecContext& ctx, const BatchNormShape& s, const float* x, const int* lengths,
@@ -42,7 +48,8 @@ void batchnorm_forward_train(const ExecContext& ctx, const BatchNormShape& s, co
   const OpTimer timed(ctx, "batchnorm_forward_train");
   if (ctx.device == Device::cpu)
     return batchnorm_forward_train_cpu<float>(s, x, lengths, gamma, beta, y, mean, invstd, running_mean,
-                                              running_var);
+                                              running_var, ctx.ranks);
+  if (ctx.ranks) no_cross_rank_kernels("batchnorm_forward_train");
 #ifdef SER_WITH_CUDA
   batchnorm_check_shape(s, "batchnorm_forward_train");
   cuda::launch_batchnorm_forward_train(s, x, lengths, gamma, beta, y, mean, invstd, running_mean, running_var,
@@ -72,7 +79,8 @@ void batchnorm_backward(const ExecContext& ctx, const BatchNormShape& s, const f
                         float* dgamma, float* dbeta) {
   const OpTimer timed(ctx, "batchnorm_backward");
   if (ctx.device == Device::cpu)
-    return batchnorm_backward_cpu<float>(s, x, dy, lengths, gamma, mean, invstd, dx, dgamma, dbeta);
+    return batchnorm_backward_cpu<float>(s, x, dy, lengths, gamma, mean, invstd, dx, dgamma, dbeta, ctx.ranks);
+  if (ctx.ranks) no_cross_rank_kernels("batchnorm_backward");
 #ifdef SER_WITH_CUDA
   batchnorm_check_shape(s, "batchnorm_backward");
   cuda::launch_batchnorm_backward(s, x, dy, lengths, gamma, mean, invstd, dx, dgamma, dbeta,

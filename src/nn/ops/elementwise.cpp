@@ -51,11 +51,12 @@ void relu_backward(const ExecContext& ctx, std::int64_t count, const float* y, c
 }
 
 void dropout_forward(const ExecContext& ctx, std::int64_t count, float p, std::uint64_t seed, const float* x,
-                     float* y) {
+                     float* y, std::uint64_t first) {
   const OpTimer timed(ctx, "dropout_forward");
   check_count("dropout_forward", count);
   check_p("dropout_forward", p);
-  if (ctx.device == Device::cpu) return dropout_forward_cpu<float>(count, p, seed, x, y);
+  if (ctx.device == Device::cpu) return dropout_forward_cpu<float>(count, p, seed, x, y, first);
+  if (first != 0) throw Error("dropout_forward: a counter offset (data-parallel slices) is CPU only");
 #ifdef SER_WITH_CUDA
   cuda::launch_dropout(count, p, seed, x, y, stream_of(ctx));
 #else
@@ -64,11 +65,12 @@ void dropout_forward(const ExecContext& ctx, std::int64_t count, float p, std::u
 }
 
 void dropout_backward(const ExecContext& ctx, std::int64_t count, float p, std::uint64_t seed, const float* dy,
-                      float* dx) {
+                      float* dx, std::uint64_t first) {
   const OpTimer timed(ctx, "dropout_backward");
   check_count("dropout_backward", count);
   check_p("dropout_backward", p);
-  if (ctx.device == Device::cpu) return dropout_backward_cpu<float>(count, p, seed, dy, dx);
+  if (ctx.device == Device::cpu) return dropout_backward_cpu<float>(count, p, seed, dy, dx, first);
+  if (first != 0) throw Error("dropout_backward: a counter offset (data-parallel slices) is CPU only");
 #ifdef SER_WITH_CUDA
   cuda::launch_dropout(count, p, seed, dy, dx, stream_of(ctx));  // same mask: recomputed from (seed, i)
 #else

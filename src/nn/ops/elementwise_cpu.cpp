@@ -42,7 +42,7 @@ template <typename T>
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v4", "default")))
 #endif
-void dropout_apply(std::int64_t count, float p, std::uint64_t seed, const T* in, T* out) {
+void dropout_apply(std::int64_t count, float p, std::uint64_t seed, std::uint64_t first, const T* in, T* out) {
   if (p == 0.0f) {
     if (in != out) std::copy(in, in + count, out);
     return;
@@ -50,22 +50,22 @@ void dropout_apply(std::int64_t count, float p, std::uint64_t seed, const T* in,
   const T s = static_cast<T>(1.0f / (1.0f - p));
   for (std::int64_t i = 0; i < count; ++i) {
     const T kept = in[i] * s;  // computed for every element: a select, not a branch
-    out[i] = uniform01(seed, static_cast<std::uint64_t>(i)) >= p ? kept : T(0);
+    out[i] = uniform01(seed, first + static_cast<std::uint64_t>(i)) >= p ? kept : T(0);
   }
 }
 
 }  // namespace
 
 template <typename T>
-void dropout_forward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* x, T* y) {
+void dropout_forward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* x, T* y, std::uint64_t first) {
   check_dropout_p(p);
-  dropout_apply(count, p, seed, x, y);
+  dropout_apply(count, p, seed, first, x, y);
 }
 
 template <typename T>
-void dropout_backward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* dy, T* dx) {
+void dropout_backward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* dy, T* dx, std::uint64_t first) {
   check_dropout_p(p);
-  dropout_apply(count, p, seed, dy, dx);  // the same mask and scale, recomputed from (seed, i)
+  dropout_apply(count, p, seed, first, dy, dx);  // the same mask and scale, recomputed from (seed, i)
 }
 
 template <typename T>
@@ -94,8 +94,8 @@ void accumulate_cpu(std::int64_t count, const T* x, T* y) {
 #define SER_INSTANTIATE(T)                                                                           \
   template void relu_forward_cpu<T>(std::int64_t, const T*, T*);                                     \
   template void relu_backward_cpu<T>(std::int64_t, const T*, const T*, T*);                          \
-  template void dropout_forward_cpu<T>(std::int64_t, float, std::uint64_t, const T*, T*);            \
-  template void dropout_backward_cpu<T>(std::int64_t, float, std::uint64_t, const T*, T*);           \
+  template void dropout_forward_cpu<T>(std::int64_t, float, std::uint64_t, const T*, T*, std::uint64_t);  \
+  template void dropout_backward_cpu<T>(std::int64_t, float, std::uint64_t, const T*, T*, std::uint64_t); \
   template void time_mask_cpu<T>(int, int, int, int, const int*, T*);                                \
   template void add_cpu<T>(std::int64_t, const T*, const T*, T*);                                    \
   template void accumulate_cpu<T>(std::int64_t, const T*, T*);

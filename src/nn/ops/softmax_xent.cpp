@@ -21,6 +21,8 @@ double softmax_xent(const ExecContext& ctx, int n, int k, const float* logits, c
   const OpTimer timed(ctx, "softmax_xent");
   if (ctx.device == Device::cpu)
     return softmax_xent_cpu<float>(n, k, logits, labels, class_weights, dlogits, probs, targets);
+  if (targets.weight_sum > 0 || targets.mix_weight_sum > 0)
+    throw Error("softmax_xent: global weight sums (data-parallel slices) are CPU only");
 #ifdef SER_WITH_CUDA
   softmax_xent_check(n, k, targets, "softmax_xent");
   return cuda::launch_softmax_xent(n, k, logits, labels, class_weights, dlogits, probs,

@@ -25,6 +25,8 @@ void softmax_xent_check(int n, int k, const XentTargets& targets, const char* wh
                 " is outside [0, 1)");
   if (targets.mix_labels && !(targets.mix_lambda >= 0.0 && targets.mix_lambda <= 1.0))
     throw Error(std::string(who) + ": mixup weight " + std::to_string(targets.mix_lambda) + " is outside [0, 1]");
+  if (targets.weight_sum < 0 || targets.mix_weight_sum < 0)
+    throw Error(std::string(who) + ": a global weight sum is negative");
 }
 
 namespace {
@@ -51,6 +53,8 @@ double softmax_xent_cpu(int n, int k, const T* logits, const std::int32_t* label
   for (int r = 0; r < n; ++r) wsum += weight(labels[r]);
   if (mix)
     for (int r = 0; r < n; ++r) mix_wsum += weight(mix[r]);
+  if (targets.weight_sum > 0) wsum = targets.weight_sum;  // a data-parallel slice of a larger batch
+  if (targets.mix_weight_sum > 0) mix_wsum = targets.mix_weight_sum;
   const double eps = targets.label_smoothing, keep = 1.0 - eps, spread = eps / k;
   const double lambda = mix ? targets.mix_lambda : 1.0;
   double class_wsum = 0;  // Σ_j w[j], the smoothing term's total weight
