@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "ser/error.hpp"
+#include "util/process_name.hpp"
 
 namespace ser::experiment {
 namespace fs = std::filesystem;
@@ -45,13 +46,7 @@ std::string read_owner(const fs::path& path) {
 
 }  // namespace
 
-std::string worker_name() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "unknown-host");
-  for (char* c = host; *c; ++c)
-    if (*c == ' ' || *c == '/') *c = '_';
-  return std::string(host) + "-" + std::to_string(::getpid());
-}
+std::string worker_name() { return util::process_name(); }
 
 std::optional<double> file_age_seconds(const fs::path& path) {
   struct stat st{};

@@ -1,33 +1,23 @@
 // src/util/atomic_file.cpp — atomic whole-file writes (atomic_file.hpp).
 #include "util/atomic_file.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "ser/error.hpp"
+#include "util/process_name.hpp"
 
 namespace ser::util {
 
 namespace {
 // errno's text, or a generic reason where the stream failed without one.
 std::string system_reason() { return errno != 0 ? std::strerror(errno) : "the write failed (disk full?)"; }
-
-std::string host_name() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) return "host";
-  for (char* c = host; *c; ++c)
-    if (*c == '/') *c = '_';
-  return host;
-}
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
-  static const std::string host = host_name();
-  const std::string tmp = path + ".tmp-" + host + "-" + std::to_string(::getpid());
+  const std::string tmp = path + ".tmp-" + process_name();
   try {
     {
       errno = 0;
