@@ -127,28 +127,24 @@ nlohmann::json cross_corpus_table(const nlohmann::json& models, const std::vecto
   return rows;
 }
 
-}  // namespace
+// The experiment's features: the given cache, or the corpus's (and, cross-corpus, the test corpus's,
+// merged) extracted into the experiment folder once; a worker extracts only under the cache's claim.
+struct ExperimentFeatures {
+  FeatureCache cache;
+  std::string name;  // what results.json names as the cache
+};
 
-std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
-  const double t_start = now_seconds();
-  ExperimentConfig cfg = load_experiment_config(o.config);
-  if (!o.seeds.empty()) cfg.seeds = o.seeds;
-  const fs::path out = fs::path(o.runs_dir) / cfg.name;
-  if (o.fresh && o.worker)
-    throw Error("--fresh cannot be combined with --worker: other workers may be using " + (out / "models").string());
-  if (o.fresh && fs::exists(out / "models")) fs::remove_all(out / "models");
-  fs::create_directories(out);
-  if (o.worker) log << "ser experiment: worker " << worker_name() << " on " << out.string() << "\n";
-
-  // ---- features -------------------------------------------------------------------------------------
+ExperimentFeatures experiment_features(const ExperimentOptions& o, const ExperimentConfig& cfg, const fs::path& out,
+                                       std::ostream& log) {
   ExtractOptions ex;
   ex.path = o.frontend;
   ex.cpu_threads = o.threads;
   ex.progress = o.progress;
   ex.synthetic.n_speakers = cfg.synthetic_speakers;
   ex.synthetic.utterances_per_emotion = cfg.synthetic_per_emotion;
-  auto request = [&](const std::string& corpus, const std::string& data, const std::string& classes,
-                     const std::string& file) {
+  const bool cross = cfg.protocol == "cross_corpus";
+  const std::string classes = cross ? shared_classes(cfg.corpus, cfg.test_corpus) : cfg.classes;
+  const auto obtain = [&](const std::string& corpus, const std::string& data) {
     if (corpus != "synthetic" && data.empty())
       throw Error(cfg.path + ": corpus '" + corpus + "' needs its folder (" +
                   (corpus == cfg.corpus ? "--data DIR" : "--test-data DIR") + ")");
@@ -157,70 +153,32 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
     q.data = data;
     q.classes = classes;
     q.filter = cfg.filter;
-    q.path = (out / file).string();
+    q.path = (out / ("features_" + corpus + ".h5")).string();
     q.extract = ex;
-    return q;
-  };
-  // A worker extracts a cache only while it holds the cache's claim; the others wait and then reuse it.
-  auto obtain = [&](const CacheRequest& q) {
     const auto claim = o.worker ? RunClaim::acquire(q.path + ".claim", claim_timing(o)) : nullptr;
     return obtain_cache(q, log);
   };
-  const bool cross = cfg.protocol == "cross_corpus";
-  const std::string classes = cross ? shared_classes(cfg.corpus, cfg.test_corpus) : cfg.classes;
-  FeatureCache cache;
-  std::string cache_name;
+  ExperimentFeatures f;
   if (!o.cache.empty()) {
-    cache = read_cache(o.cache);
-    if (cache.corpus != cfg.corpus)
-      throw file_error(o.cache, "holds corpus '" + cache.corpus + "', the experiment is on '" + cfg.corpus + "'");
-    cache_name = o.cache;
-    log << "features: using " << o.cache << " (" << cache.n_utterances() << " utterances)\n";
+    f.cache = read_cache(o.cache);
+    if (f.cache.corpus != cfg.corpus)
+      throw file_error(o.cache, "holds corpus '" + f.cache.corpus + "', the experiment is on '" + cfg.corpus + "'");
+    f.name = o.cache;
+    log << "features: using " << o.cache << " (" << f.cache.n_utterances() << " utterances)\n";
   } else {
-    cache_name = (out / ("features_" + cfg.corpus + ".h5")).string();
-    cache = obtain(request(cfg.corpus, o.data, classes, "features_" + cfg.corpus + ".h5"));
+    f.name = (out / ("features_" + cfg.corpus + ".h5")).string();
+    f.cache = obtain(cfg.corpus, o.data);
   }
-  std::vector<std::string> corpus_names{cfg.corpus, cfg.test_corpus};
   if (cross) {
-    const FeatureCache other =
-        obtain(request(cfg.test_corpus, o.test_data, classes, "features_" + cfg.test_corpus + ".h5"));
-    cache = merge_caches(cache, cfg.corpus, other, cfg.test_corpus);
-    cache_name += " + " + cfg.test_corpus;
+    f.cache = merge_caches(f.cache, cfg.corpus, obtain(cfg.test_corpus, o.test_data), cfg.test_corpus);
+    f.name += " + " + cfg.test_corpus;
   }
-  FoldPlan plan = plan_folds(cfg, cache);
-  cache = std::move(plan.cache);
-  const std::vector<Fold>& folds = plan.folds;
-  for (const auto& note : plan.notes) log << "folds: " << note << "\n";
-  if (cfg.normalisation == "speaker") {
-    log << "normalisation: per speaker, with each speaker's own statistics (test speakers' unlabelled features "
-           "included: transductive)\n";
-    cache = speaker_normalised(cache);
-  }
-  const int k = static_cast<int>(cache.class_names.size());
+  return f;
+}
 
-  // The classic baselines' feature vectors, made once (engine models whose run config reads
-  // functionals = "utterance" get the same vectors from the trainer).
-  bool need_features = false;
-  for (const auto& m : cfg.models) need_features |= m.kind != "engine";
-  classic::FeatureMatrix features;
-  if (need_features) features = classic::utterance_features(cache);
-
-  // ---- the results skeleton ----------------------------------------------------------------------
-  nlohmann::json results;
-  results["experiment"] = cfg.name;
-  results["title"] = cfg.title;
-  results["corpus"] = cross ? cfg.corpus + " -> " + cfg.test_corpus : cfg.corpus;
-  results["synthetic"] = cfg.corpus == "synthetic" || cfg.test_corpus == "synthetic";
-  results["data"] = o.data;
-  results["cache"] = cache_name;
-  results["command"] = run_context::command_line();
-  results["commit"] = build_commit();
-  results["machine"] = machine_description();
-  const CudaProbe& gpu = probe_cuda();
-  results["device"] = o.device != "cpu" && gpu.usable ? "GPU (" + gpu.name + ")"
-                                                       : "CPU" + std::string(o.device == "cpu" ? "" : " (" + gpu.reason + ")");
-  results["started"] = utc_now();
-  nlohmann::json protocol{{"kind", cfg.protocol}, {"folds", folds.size()}, {"seeds", cfg.seeds},
+// How the experiment evaluates, as results.json states it.
+nlohmann::json protocol_record(const ExperimentConfig& cfg, const FoldPlan& plan) {
+  nlohmann::json protocol{{"kind", cfg.protocol}, {"folds", plan.folds.size()}, {"seeds", cfg.seeds},
                           {"validation", cfg.protocol == "predefined"
                                              ? "the corpus's partition '" + cfg.validation_partition +
                                                    "'; model selection and early stopping on it only"
@@ -243,7 +201,28 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
   if (cfg.protocol == "predefined")
     protocol["partitions"] = {{"train", cfg.train_partition}, {"validation", cfg.validation_partition},
                               {"test", cfg.test_partition}};
-  results["protocol"] = protocol;
+  return protocol;
+}
+
+// results.json before any run: what, on which data, by which command, commit, machine and device.
+nlohmann::json results_skeleton(const ExperimentOptions& o, const ExperimentConfig& cfg, const FoldPlan& plan,
+                                const FeatureCache& cache, const std::string& cache_name) {
+  const bool cross = cfg.protocol == "cross_corpus";
+  nlohmann::json results;
+  results["experiment"] = cfg.name;
+  results["title"] = cfg.title;
+  results["corpus"] = cross ? cfg.corpus + " -> " + cfg.test_corpus : cfg.corpus;
+  results["synthetic"] = cfg.corpus == "synthetic" || cfg.test_corpus == "synthetic";
+  results["data"] = o.data;
+  results["cache"] = cache_name;
+  results["command"] = run_context::command_line();
+  results["commit"] = build_commit();
+  results["machine"] = machine_description();
+  const CudaProbe& gpu = probe_cuda();
+  results["device"] = o.device != "cpu" && gpu.usable ? "GPU (" + gpu.name + ")"
+                                                       : "CPU" + std::string(o.device == "cpu" ? "" : " (" + gpu.reason + ")");
+  results["started"] = utc_now();
+  results["protocol"] = protocol_record(cfg, plan);
   results["class_names"] = cache.class_names;
   if (!cfg.baseline.empty()) results["baseline"] = cfg.baseline;
   results["models"] = nlohmann::json::object();
@@ -255,36 +234,77 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
                                  {"folds", nlohmann::json::array()}};
     if (m.kind == "engine") results["models"][m.name]["config"] = m.config;
   }
-
   results["model_order"] = order;
+  return results;
+}
+
+// The skeleton filled with the finished runs in plan order (whichever process computed them).
+nlohmann::json results_of(nlohmann::json r, const std::deque<PlannedRun>& runs,
+                          const std::vector<std::optional<nlohmann::json>>& entries, int computed_here) {
+  int finished = 0;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (!entries[i]) continue;
+    nlohmann::json f = *entries[i];
+    ++finished;
+    for (const auto& e : f.value("attention_examples", nlohmann::json::array())) r["attention_examples"].push_back(e);
+    f.erase("digest");
+    f.erase("attention_examples");
+    auto& model_json = r["models"][runs[i].entry.name];
+    if (f.contains("parameters")) model_json["parameters"] = f["parameters"];
+    model_json["folds"].push_back(std::move(f));
+  }
+  r["runs"] = finished;
+  r["runs_reused"] = finished - computed_here;  // finished before this process started, or by other workers
+  return r;
+}
+
+}  // namespace
+
+std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
+  const double t_start = now_seconds();
+  ExperimentConfig cfg = load_experiment_config(o.config);
+  if (!o.seeds.empty()) cfg.seeds = o.seeds;
+  const fs::path out = fs::path(o.runs_dir) / cfg.name;
+  if (o.fresh && o.worker)
+    throw Error("--fresh cannot be combined with --worker: other workers may be using " + (out / "models").string());
+  if (o.fresh && fs::exists(out / "models")) fs::remove_all(out / "models");
+  fs::create_directories(out);
+  if (o.worker) log << "ser experiment: worker " << worker_name() << " on " << out.string() << "\n";
+
+  ExperimentFeatures features_in = experiment_features(o, cfg, out, log);
+  const std::string& cache_name = features_in.name;
+  FoldPlan plan = plan_folds(cfg, features_in.cache);
+  FeatureCache cache = std::move(plan.cache);
+  const std::vector<Fold>& folds = plan.folds;
+  for (const auto& note : plan.notes) log << "folds: " << note << "\n";
+  if (cfg.normalisation == "speaker") {
+    log << "normalisation: per speaker, with each speaker's own statistics (test speakers' unlabelled features "
+           "included: transductive)\n";
+    cache = speaker_normalised(cache);
+  }
+  // The classic baselines' feature vectors, made once (engine models whose run config reads
+  // functionals = "utterance" get the same vectors from the trainer).
+  bool need_features = false;
+  for (const auto& m : cfg.models) need_features |= m.kind != "engine";
+  classic::FeatureMatrix features;
+  if (need_features) features = classic::utterance_features(cache);
+
+  const nlohmann::json results = results_skeleton(o, cfg, plan, cache, cache_name);
   log << "ser experiment " << cfg.name << ": " << cfg.models.size() << " models x " << folds.size() << " folds x "
       << cfg.seeds.size() << " seeds on " << cache.n_utterances() << " utterances of " << results["corpus"].get<std::string>()
-      << (results["synthetic"].get<bool>() ? " (SYNTHETIC)" : "") << ", " << k << " classes; protocol " << cfg.protocol
-      << "\n";
+      << (results["synthetic"].get<bool>() ? " (SYNTHETIC)" : "") << ", " << cache.class_names.size()
+      << " classes; protocol " << cfg.protocol << "\n";
   for (const auto& f : folds)
     log << "  fold " << f.index << ": test " << speakers_text(f.test) << " | validation " << speakers_text(f.validation)
         << " | train " << f.train.size() << " speakers\n";
 
   const std::deque<PlannedRun> runs = plan_runs(cfg, folds, o, out, cache);
-  // Results from the finished runs in plan order (whichever process computed them).
+  const std::vector<std::string> corpus_names{cfg.corpus, cfg.test_corpus};
   auto publish = [&](const std::vector<std::optional<nlohmann::json>>& entries, int computed_here) {
-    nlohmann::json r = results;
-    int finished = 0;
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      if (!entries[i]) continue;
-      nlohmann::json f = *entries[i];
-      ++finished;
-      for (const auto& e : f.value("attention_examples", nlohmann::json::array())) r["attention_examples"].push_back(e);
-      f.erase("digest");
-      f.erase("attention_examples");
-      auto& model_json = r["models"][runs[i].entry.name];
-      if (f.contains("parameters")) model_json["parameters"] = f["parameters"];
-      model_json["folds"].push_back(std::move(f));
-    }
+    nlohmann::json r = results_of(results, runs, entries, computed_here);
     r["seconds"] = now_seconds() - t_start;
-    r["runs"] = finished;
-    r["runs_reused"] = finished - computed_here;  // finished before this process started, or by other workers
-    if (cross) r["cross_corpus"] = cross_corpus_table(r["models"], folds, corpus_names, cache.class_names);
+    if (cfg.protocol == "cross_corpus")
+      r["cross_corpus"] = cross_corpus_table(r["models"], folds, corpus_names, cache.class_names);
     write_outputs(r, cfg.baseline, out, log);
   };
   const RunInputs inputs{cache, cache_name, features, publish};
