@@ -1,9 +1,14 @@
 // src/nn/memory.cpp — device allocations and copies for the training engine.
 #include "nn/memory.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <new>
+#include <sstream>
 #include <utility>
 
 #include "ser/error.hpp"
@@ -28,7 +33,59 @@ void check(cudaError_t e, const char* what) {
 cudaStream_t stream_of(const ExecContext& ctx) { return static_cast<cudaStream_t>(ctx.stream); }
 #endif
 
+// Every live Block, keyed by its address: the one table of what the engine holds where.
+struct LiveBlock {
+  Device device;
+  std::size_t bytes;     // as allocated (rounded up to 256)
+  std::string what;
+  std::uint64_t order;   // allocation order
+};
+std::mutex g_live_mutex;
+std::map<const void*, LiveBlock>& live_blocks() {
+  static std::map<const void*, LiveBlock> blocks;
+  return blocks;
+}
+std::uint64_t g_next_order = 0;
+
+void register_block(const void* p, Device d, std::size_t bytes, const std::string& what) {
+  const std::lock_guard<std::mutex> lock(g_live_mutex);
+  live_blocks()[p] = LiveBlock{d, bytes, what, g_next_order++};
+}
+void unregister_block(const void* p) {
+  const std::lock_guard<std::mutex> lock(g_live_mutex);
+  live_blocks().erase(p);
+}
+
 }  // namespace
+
+std::size_t live_bytes(Device device) {
+  const std::lock_guard<std::mutex> lock(g_live_mutex);
+  std::size_t total = 0;
+  for (const auto& [p, b] : live_blocks()) total += b.device == device ? b.bytes : 0;
+  return total;
+}
+
+std::string live_memory_report(Device device) {
+  std::vector<LiveBlock> list;
+  {
+    const std::lock_guard<std::mutex> lock(g_live_mutex);
+    for (const auto& [p, b] : live_blocks())
+      if (b.device == device) list.push_back(b);
+  }
+  std::sort(list.begin(), list.end(), [](const LiveBlock& a, const LiveBlock& b) { return a.order < b.order; });
+  std::ostringstream os;
+  std::size_t total = 0;
+  char line[160];
+  for (const auto& b : list) {
+    std::snprintf(line, sizeof line, "  %-28s %10.3f MiB\n", b.what.c_str(), static_cast<double>(b.bytes) / (1 << 20));
+    os << line;
+    total += b.bytes;
+  }
+  std::snprintf(line, sizeof line, "  %-28s %10.3f MiB  (%zu buffers)\n", "total held", static_cast<double>(total) / (1 << 20),
+                list.size());
+  os << line;
+  return os.str();
+}
 
 Block::Block(Device device, std::size_t bytes, const std::string& what) : device_(device), bytes_(bytes) {
   const std::size_t n = bytes == 0 ? 256 : (bytes + 255) / 256 * 256;
@@ -36,6 +93,7 @@ Block::Block(Device device, std::size_t bytes, const std::string& what) : device
     ptr_ = std::aligned_alloc(256, n);
     if (!ptr_) throw Error("out of host memory allocating " + what + " (" + mib(bytes) + ")");
     std::memset(ptr_, 0, n);
+    register_block(ptr_, device, n, what);
     return;
   }
 #ifdef SER_WITH_CUDA
@@ -49,6 +107,7 @@ Block::Block(Device device, std::size_t bytes, const std::string& what) : device
                 " free of " + mib(total_b) + ")");
   }
   check(cudaMemset(ptr_, 0, n), "cudaMemset");
+  register_block(ptr_, device, n, what);
 #else
   throw Error("cannot allocate " + what + " on the GPU: ser was built without CUDA");
 #endif
@@ -70,6 +129,7 @@ Block& Block::operator=(Block&& o) noexcept {
 
 void Block::release() {
   if (!ptr_) return;
+  unregister_block(ptr_);
   if (device_ == Device::cpu) std::free(ptr_);
 #ifdef SER_WITH_CUDA
   else cudaFree(ptr_);

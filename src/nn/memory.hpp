@@ -34,6 +34,12 @@ class Block {
   std::size_t bytes_ = 0;
 };
 
+// Every Block alive on `device`, in allocation order (what it holds, its size as allocated) and their
+// total: what a run really holds there (the model's plan, the optimizer's moments, the batch
+// buffers), whichever object owns each. live_bytes is the total alone.
+std::string live_memory_report(Device device);
+std::size_t live_bytes(Device device);
+
 // Free and total device memory in bytes (GPU), or 0/0 on the CPU.
 void device_memory_info(Device device, std::size_t* free_bytes, std::size_t* total_bytes);
 

@@ -240,7 +240,7 @@ void Model<T>::plan(const ExecContext& ctx, int max_batch, int max_frames, std::
   line("saved for backward", sizeof(T) * p.saved_total + sizeof(std::int32_t) * p.saved_int_total, "");
   line("activation gradients", align256(sizeof(T) * p.grad_act) * 2, "two ping-pong buffers");
   line("scratch", p.scratch, "shared by all layers");
-  line("total", need, "(Adam moments: 2 x parameters more, owned by the optimizer)");
+  line("model total", need, "(the optimizer's and the batch's buffers come on top)");
   plan_report_ = os.str();
 }
 

@@ -282,6 +282,8 @@ void Trainer::describe_run() {
        << nlohmann::json(sp_.test_speakers).dump() << " (" << sp_.test.size() << ")\n";
   for (std::size_t i = 0; i < model.layer_count(); ++i) log_ << "  layer " << i << ": " << model.layer(i).describe() << "\n";
   log_ << model.plan_report();
+  log_ << "memory held on the " << (session_->on_gpu() ? "GPU" : "CPU") << ", every buffer as allocated:\n"
+       << nn::live_memory_report(session_->ctx().device);
   if (ranks_.size == 1) return;
   log_ << "  data parallel: " << ranks_.size << " ranks, each global batch of " << rc_.train.batch_size
        << " split between them; every rank sends " << train::bytes_summed_per_step(model)
