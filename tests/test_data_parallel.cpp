@@ -12,6 +12,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -195,17 +196,7 @@ std::string mpirun() {
     if (mpirun().empty()) GTEST_SKIP() << "ser built without MPI, or no mpirun on PATH"; \
   } while (0)
 
-const std::string& synthetic_cache() {
-  static test::TempDir dir;
-  static const std::string path = [] {
-    const std::string p = dir.file("synthetic.h5");
-    std::string out;
-    if (test::run_ser("features --corpus synthetic --device cpu --out " + p, &out) != 0)
-      throw Error("making the synthetic cache failed: " + out);
-    return p;
-  }();
-  return path;
-}
+using test::synthetic_cache;
 
 // Every recipe option that touches the batch: dropout (conv and dense), batch norm, crops,
 // SpecAugment, label smoothing, mixup, balanced class weights.
@@ -237,19 +228,24 @@ TEST(DataParallelMpi, TwoRanksTakeOneProcesssStepsAndResumeExactly) {
   EXPECT_NE(out.find("data parallel: 2 ranks"), std::string::npos) << out;
 
   // 420 training utterances in global batches of 16: 27 steps per epoch, 54 in all; each epoch's
-  // training loss is the mean of its steps' global-batch losses.
+  // training loss is the mean of its steps' global-batch losses, and must agree within 1e-5
+  // relative. Seen (OPENBLAS_CORETYPE Prescott, Haswell, Zen; seeds 3 and 7): at most 1.1e-8; with
+  // the dropout offset or the batch-norm sum over ranks removed: 1.8e-3 to 5.5e-3. The validation
+  // loss measures how far the weights drifted apart by rounding, which Adam amplifies: seen at most
+  // 1.0e-5 (Prescott, epoch 2), with those two defects 1.7e-4 to 1.3e-3; held to 1e-4.
   const auto one = metrics_of(dir.file("one")), two = metrics_of(dir.file("two"));
   ASSERT_EQ(one.size(), 2u);
   ASSERT_EQ(two.size(), 2u);
   for (std::size_t e = 0; e < one.size(); ++e) {
     EXPECT_EQ(two[e]["step"], one[e]["step"]);
-    for (const char* key : {"train_loss", "val_loss"}) {
+    for (const auto& [key, tolerance] : {std::pair{"train_loss", 1e-5}, std::pair{"val_loss", 1e-4}}) {
       const double a = one[e][key].get<double>(), b = two[e][key].get<double>();
-      EXPECT_LE(std::abs(a - b), 1e-5 * std::abs(a)) << key << " of epoch " << e + 1 << ": " << a << " vs " << b;
+      EXPECT_LE(std::abs(a - b), tolerance * std::abs(a)) << key << " of epoch " << e + 1 << ": " << a << " vs " << b;
     }
   }
   // The weights that carry gradient follow too (biases a following batch norm or softmax cancels
-  // have none, and Adam turns their rounding noise into full-size steps: not compared).
+  // have none, and Adam turns their rounding noise into full-size steps: not compared). Seen: at
+  // most 4.9e-4 of a tensor's largest value (Prescott), 1.7e-6 elsewhere; held to 5e-3.
   const auto a = train::read_checkpoint(dir.file("one/last.h5")), b = train::read_checkpoint(dir.file("two/last.h5"));
   ASSERT_EQ(a.params.size(), b.params.size());
   int compared = 0;
@@ -260,7 +256,7 @@ TEST(DataParallelMpi, TwoRanksTakeOneProcesssStepsAndResumeExactly) {
       top = std::max(top, std::abs(double(a.params[static_cast<std::size_t>(i)])));
       diff = std::max(diff, std::abs(double(a.params[static_cast<std::size_t>(i)]) - b.params[static_cast<std::size_t>(i)]));
     }
-    EXPECT_LE(diff, 1e-4 * top) << e.name;
+    EXPECT_LE(diff, 5e-3 * top) << e.name;
     ++compared;
   }
   EXPECT_GE(compared, 8);

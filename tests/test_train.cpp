@@ -26,18 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One synthetic cache for the whole suite (made by the CLI, as a user would).
-const std::string& synthetic_cache() {
-  static test::TempDir dir;
-  static const std::string path = [] {
-    const std::string p = dir.file("synthetic.h5");
-    std::string out;
-    const int rc = test::run_ser("features --corpus synthetic --device cpu --out " + p, &out);
-    if (rc != 0) throw Error("making the synthetic cache failed: " + out);
-    return p;
-  }();
-  return path;
-}
+using test::synthetic_cache;
 
 std::string repo_file(const std::string& rel) { return std::string(SER_REPO_DIR) + "/" + rel; }
 

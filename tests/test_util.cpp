@@ -75,6 +75,18 @@ std::vector<float> random_signal(std::size_t n, std::uint64_t seed, float lo, fl
   return x;
 }
 
+const std::string& synthetic_cache() {
+  static TempDir dir;
+  static const std::string path = [] {
+    const std::string p = dir.file("synthetic.h5");
+    std::string out;
+    if (run_ser("features --corpus synthetic --device cpu --out " + p, &out) != 0)
+      throw Error("making the synthetic cache failed: " + out);
+    return p;
+  }();
+  return path;
+}
+
 int run_ser(const std::string& args, std::string* output) { return run_shell(std::string(SER_CLI_PATH) + " " + args, output); }
 
 int run_shell(const std::string& command, std::string* output) {

@@ -51,6 +51,10 @@ std::string error_of(const std::function<void()>& fn);
 // Runs fn, expecting ser::Error with a one-line message containing every one of `parts`.
 void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts);
 
+// The embedded synthetic corpus's feature cache, made once per test process by the CLI (as a user
+// would) in a temporary folder; throws ser::Error with the CLI's output when that fails.
+const std::string& synthetic_cache();
+
 // Runs a shell command line; returns the exit code (-1 when killed), stdout and stderr captured into `output`.
 int run_shell(const std::string& command, std::string* output = nullptr);
 // Runs the ser executable with arguments, as run_shell.

@@ -147,7 +147,7 @@ std::string cpu_description() {
   }
   const unsigned cores = std::thread::hardware_concurrency();
   const int used = cpu_threads();  // --threads, when it limits this process
-  if (used > 0 && static_cast<unsigned>(used) < cores)
+  if (static_cast<unsigned>(used) < cores)
     return model + ", " + std::to_string(used) + " of " + std::to_string(cores) + " threads";
   return model + ", " + std::to_string(cores) + " threads";
 }

@@ -200,6 +200,7 @@ class Trainer {
   FeatureCache derived_;           // the utterance-vector cache when the model fuses it
   const FeatureCache& cache_;
   int k_;
+  double hop_s_;                   // seconds per log-mel frame
   std::string last_path_, best_path_, metrics_path_;
   std::optional<Checkpoint> ck_;
   train::Split sp_;
@@ -227,7 +228,8 @@ Trainer::Trainer(const TrainOptions& o, const FeatureCache& given, std::ostream&
       refit_(o.refit_epochs > 0),
       derived_(rc_.model.functionals == "utterance" ? classic::with_utterance_features(given) : FeatureCache{}),
       cache_(rc_.model.functionals == "utterance" ? derived_ : given),
-      k_(static_cast<int>(cache_.class_names.size())) {
+      k_(static_cast<int>(cache_.class_names.size())),
+      hop_s_(double(cache_.config.logmel.hop_length) / cache_.config.logmel.sample_rate) {
   fs::create_directories(o.out_dir);
   last_path_ = (fs::path(o.out_dir) / "last.h5").string();
   best_path_ = (fs::path(o.out_dir) / "best.h5").string();
@@ -431,7 +433,6 @@ void Trainer::end_epoch(int epoch, const EpochTotals& t) {
   } else {
     ++prog_.epochs_since_best;
   }
-  const double hop_s = double(cache_.config.logmel.hop_length) / cache_.config.logmel.sample_rate;
   const double lr_now = train::learning_rate(rc_.train, std::max<std::int64_t>(prog_.step - 1, 0), per_epoch_, total_steps_);
   nlohmann::json line{{"epoch", epoch + 1}, {"step", prog_.step}, {"lr", lr_now},
                       {"train_loss", t.mean_loss()}, {"train_accuracy", t.accuracy()},
@@ -439,7 +440,7 @@ void Trainer::end_epoch(int epoch, const EpochTotals& t) {
                       {"val_macro_f1", vm.macro_f1}, {"best_epoch", prog_.best_epoch},
                       {"epoch_seconds", now_seconds() - t0}, {"train_seconds", t.seconds},
                       {"train_utterances_per_second", t.seen / std::max(t.seconds, 1e-9)},
-                      {"train_audio_seconds_per_second", t.frames * hop_s / std::max(t.seconds, 1e-9)}};
+                      {"train_audio_seconds_per_second", t.frames * hop_s_ / std::max(t.seconds, 1e-9)}};
   if (refit_)
     for (const char* key : {"val_loss", "val_accuracy", "val_ua", "val_macro_f1"}) line[key] = nullptr;
   if (ranks_.writer()) train::append_line(metrics_path_, line.dump());
@@ -509,11 +510,10 @@ void Trainer::evaluate_selected(TrainSummary& sum) {
     }
     result["test_predictions"] = preds;
   }
-  const double hop_s = double(cache_.config.logmel.hop_length) / cache_.config.logmel.sample_rate;
   sum.seconds = now_seconds() - t_start_;
   sum.seconds_per_epoch = train_seconds_ / std::max(1, sum.epochs_run - (ck_ ? ck_->progress.epoch : 0));
   sum.train_utterances_per_second = train_utts_ / std::max(train_seconds_, 1e-9);
-  sum.train_audio_seconds_per_second = train_frames_ * hop_s / std::max(train_seconds_, 1e-9);
+  sum.train_audio_seconds_per_second = train_frames_ * hop_s_ / std::max(train_seconds_, 1e-9);
   result["seconds"] = sum.seconds;
   result["train_seconds_per_epoch"] = sum.seconds_per_epoch;
   util::write_text_atomic((fs::path(o_.out_dir) / "summary.json").string(), result.dump(2) + "\n");

@@ -34,8 +34,8 @@ namespace {
   throw Error(std::string(who) + ": Device::cuda requested but ser was built without CUDA");
 }
 
-// The CUDA kernels compute a batch's statistics in one launch; summing them over ranks (NCCL) between
-// their passes is not built, so data-parallel training runs on the CPU only.
+// Summing the CUDA kernels' per-channel statistics over ranks (NCCL, between the stats and finalise
+// kernels and in backward) is not built, so data-parallel training runs on the CPU only.
 [[noreturn]] void no_cross_rank_kernels(const char* who) {
   throw Error(std::string(who) + ": data-parallel batch statistics are summed over ranks on the CPU only");
 }
