@@ -7,7 +7,6 @@
 #include "conv2d.cuh"
 #include "conv2d_kernels.cuh"
 #include "cuda_check.cuh"
-#include "nn/ops/conv2d_shape.hpp"
 #include "ser/error.hpp"
 
 namespace ser::cuda {
@@ -160,21 +159,19 @@ void with_tile(int rows, F&& f) {
 
 }  // namespace
 
+// The dispatch (src/nn/ops/conv2d.cpp) has checked the shape (conv2d_check_shape) before any of these.
 std::size_t conv2d_workspace_bytes(const nn::Conv2dShape& s) {
-  nn::conv2d_check_shape(s, "conv2d_workspace_bytes");
   return plan_bwd_weight(s).workspace_floats * sizeof(float);
 }
 
 void launch_conv2d_forward(const nn::Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
                            cudaStream_t stream) {
-  nn::conv2d_check_shape(s, "conv2d_forward (CUDA)");
   const ConvParams p = make_params(s);
   with_tile(pick_rows(s.c_out), [&]<class Cfg>() { fwd_with<Cfg>(p, x, w, b, y, stream); });
 }
 
 void launch_conv2d_backward(const nn::Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx,
                             float* dw, float* db, void* workspace, cudaStream_t stream) {
-  nn::conv2d_check_shape(s, "conv2d_backward (CUDA)");
   const ConvParams p = make_params(s);
   if (dx) with_tile(pick_rows(s.c_in), [&]<class Cfg>() { bwd_data_with<Cfg>(p, dy, w, dx, stream); });
   if (dw) {

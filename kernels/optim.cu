@@ -2,7 +2,7 @@
 // optim.cuh; the CPU twins are src/nn/ops/optim_cpu.cpp.
 //
 // adam_update_kernel: grid-stride, float4 over params/grads/m/v when all four are 16-byte aligned
-// (mask bytes read one by one), the per-element arithmetic is adam::update (src/nn/ops/adam_math.hpp),
+// (mask bytes read one by one), the per-element arithmetic is adam::update (kernels/adam_math.hpp),
 // the CPU twin's function, with rounded intrinsics: bit-identical to the twin.
 //
 // sum of squares, deterministic two-stage reduction (no atomics):
@@ -18,7 +18,7 @@
 #include <string>
 
 #include "cuda_check.cuh"
-#include "nn/ops/adam_math.hpp"
+#include "adam_math.hpp"
 #include "optim.cuh"
 #include "ser/error.hpp"
 

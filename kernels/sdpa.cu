@@ -32,7 +32,7 @@ SdpaParams make_params(const nn::SdpaShape& s, const int* lengths, bool vec4) {
   return p;
 }
 
-void check_shape(const nn::SdpaShape& s, const char* who) {
+void check_device_limits(const nn::SdpaShape& s, const char* who) {
   if (s.head_dim > kSdpaMaxHeadDim)
     throw Error(std::string(who) + ": head_dim " + std::to_string(s.head_dim) + " exceeds the CUDA kernels' " +
                 std::to_string(kSdpaMaxHeadDim));
@@ -86,7 +86,7 @@ std::size_t sdpa_workspace_bytes(const nn::SdpaShape& s) {
 
 void launch_sdpa_forward(const nn::SdpaShape& s, const float* q, const float* k, const float* v,
                          const int* lengths, float* o, float* lse, cudaStream_t stream) {
-  check_shape(s, "sdpa_forward");
+  check_device_limits(s, "sdpa_forward");
   if (s.n == 0) return;
   const bool vec4 = s.head_dim % 4 == 0 && aligned16(q) && aligned16(k) && aligned16(v);
   const SdpaParams p = make_params(s, lengths, vec4);
@@ -99,7 +99,7 @@ void launch_sdpa_forward(const nn::SdpaShape& s, const float* q, const float* k,
 void launch_sdpa_backward(const nn::SdpaShape& s, const float* q, const float* k, const float* v,
                           const float* o, const float* lse, const float* dout, const int* lengths, float* dq,
                           float* dk, float* dv, void* workspace, cudaStream_t stream) {
-  check_shape(s, "sdpa_backward");
+  check_device_limits(s, "sdpa_backward");
   if (s.n == 0) return;
   if (!workspace) throw Error("sdpa_backward: the CUDA backward needs a workspace of sdpa_workspace_bytes()");
   const bool vec4 = s.head_dim % 4 == 0 && aligned16(q) && aligned16(k) && aligned16(v) && aligned16(dout);

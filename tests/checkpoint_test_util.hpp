@@ -9,16 +9,16 @@
 #include "nn_test_util.hpp"
 #include "ser/model_config.hpp"
 #include "test_util.hpp"
-#include "train/checkpoint.hpp"
+#include "engine/checkpoint.hpp"
 
 namespace ser::test {
 
 // One weight tensor "w" of n values in [value, value + 1) with Adam moments. Random values, so that
 // compression cannot shrink the file.
-inline train::Checkpoint format_only_checkpoint(int n, float value) {
+inline engine::Checkpoint format_only_checkpoint(int n, float value) {
   nn::ParamTable table;
   table.add("w", {n}, nn::Init::zeros, 1, false);
-  train::Checkpoint c;
+  engine::Checkpoint c;
   c.class_names = {"angry", "sad"};
   c.param_entries = table.entries();
   c.params = random_signal(static_cast<std::size_t>(table.total()), 7, value, value + 1.0f);
@@ -30,9 +30,9 @@ inline train::Checkpoint format_only_checkpoint(int n, float value) {
 // The model of `rc` for n_mels bands, n_functionals functionals (when it fuses them) and the given
 // classes, with random non-zero weights, running statistics and normaliser. feature_config_json is
 // left to the caller.
-inline train::Checkpoint random_model_checkpoint(const RunConfig& rc, int n_mels, int n_functionals,
+inline engine::Checkpoint random_model_checkpoint(const RunConfig& rc, int n_mels, int n_functionals,
                                                  const std::vector<std::string>& class_names, std::uint64_t seed) {
-  train::Checkpoint ck;
+  engine::Checkpoint ck;
   ck.run_config_toml = to_toml(rc);
   ck.class_names = class_names;
   ck.n_mels = n_mels;

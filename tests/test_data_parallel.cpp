@@ -21,7 +21,7 @@
 #include "ser/error.hpp"
 #include "ser/nn/batchnorm.hpp"
 #include "test_util.hpp"
-#include "train/checkpoint.hpp"
+#include "engine/checkpoint.hpp"
 #include "train/data_parallel.hpp"
 
 namespace ser {
@@ -46,7 +46,7 @@ TEST(DataParallel, SlicesCoverTheBatchContiguouslyAndNeverEmpty) {
 }
 
 TEST(DataParallel, TakeRowsKeepsEachRowWhole) {
-  train::HostBatch g;
+  engine::HostBatch g;
   g.n = 5;
   g.t = 3;
   const int mels = 2, functionals = 4;
@@ -59,7 +59,7 @@ TEST(DataParallel, TakeRowsKeepsEachRowWhole) {
     for (int j = 0; j < functionals; ++j) g.prosody.push_back(static_cast<float>(-10 * i - j));
   }
   g.mix_lambda = 0.3f;
-  const train::HostBatch b = train::take_rows(g, train::slice_of(g.n, 1, 2));  // rows 2..4
+  const engine::HostBatch b = train::take_rows(g, train::slice_of(g.n, 1, 2));  // rows 2..4
   ASSERT_EQ(b.n, 3);
   EXPECT_EQ(b.t, 3);
   EXPECT_EQ(b.utterances, (std::vector<int>{102, 103, 104}));
@@ -76,7 +76,7 @@ TEST(DataParallel, TakeRowsKeepsEachRowWhole) {
 }
 
 TEST(DataParallel, WeightSumsAndShareableBatches) {
-  train::HostBatch g;
+  engine::HostBatch g;
   g.labels = {0, 2, 2, 1};
   g.mix_labels = {1, 1, 0, 2};
   const train::WeightSums w = train::weight_sums(g, {0.5f, 2.0f, 4.0f});
@@ -246,7 +246,7 @@ TEST(DataParallelMpi, TwoRanksTakeOneProcesssStepsAndResumeExactly) {
   // The weights that carry gradient follow too (biases a following batch norm or softmax cancels
   // have none, and Adam turns their rounding noise into full-size steps: not compared). Seen: at
   // most 4.9e-4 of a tensor's largest value (Prescott), 1.7e-6 elsewhere; held to 5e-3.
-  const auto a = train::read_checkpoint(dir.file("one/last.h5")), b = train::read_checkpoint(dir.file("two/last.h5"));
+  const auto a = engine::read_checkpoint(dir.file("one/last.h5")), b = engine::read_checkpoint(dir.file("two/last.h5"));
   ASSERT_EQ(a.params.size(), b.params.size());
   int compared = 0;
   for (const auto& e : a.param_entries) {
@@ -265,11 +265,11 @@ TEST(DataParallelMpi, TwoRanksTakeOneProcesssStepsAndResumeExactly) {
   // uninterrupted two-rank run. One rank may not resume it.
   const std::string two_ranks = mpirun() + " -np 2 " + ser + args + " --data-parallel --out " + dir.file("cut");
   EXPECT_NE(test::run_shell(two_ranks + " --checkpoint-every 5 --kill-at-step 33", &out), 0) << out;
-  EXPECT_EQ(train::read_checkpoint(dir.file("cut/last.h5")).progress.step, 30);
+  EXPECT_EQ(engine::read_checkpoint(dir.file("cut/last.h5")).progress.step, 30);
   EXPECT_NE(test::run_ser(args + " --data-parallel --resume --out " + dir.file("cut"), &out), 0);
   EXPECT_NE(out.find("resume it on as many"), std::string::npos) << out;
   ASSERT_EQ(test::run_shell(two_ranks + " --resume", &out), 0) << out;
-  const auto whole = train::read_checkpoint(dir.file("two/last.h5")), cut = train::read_checkpoint(dir.file("cut/last.h5"));
+  const auto whole = engine::read_checkpoint(dir.file("two/last.h5")), cut = engine::read_checkpoint(dir.file("cut/last.h5"));
   ASSERT_EQ(whole.params.size(), cut.params.size());
   EXPECT_EQ(0, std::memcmp(whole.params.data(), cut.params.data(), whole.params.size() * sizeof(float)));
   EXPECT_EQ(0, std::memcmp(whole.adam_v.data(), cut.adam_v.data(), whole.adam_v.size() * sizeof(float)));

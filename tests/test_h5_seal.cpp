@@ -91,12 +91,12 @@ TEST(H5Seal, TruncatedExtendedAndUnsealedFilesAreNamedAsSuch) {
 TEST(H5Seal, ADamagedCheckpointIsAnErrorNamingIt) {
   test::TempDir dir;
   const std::string path = dir.file("last.h5");
-  train::write_checkpoint(path, test::format_only_checkpoint(64, 0.5f));
-  EXPECT_EQ(train::read_checkpoint(path).params.size(), 64u);
+  engine::write_checkpoint(path, test::format_only_checkpoint(64, 0.5f));
+  EXPECT_EQ(engine::read_checkpoint(path).params.size(), 64u);
   std::string bytes = read_all(path);
   bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 1);
   write_all(path, bytes);
-  test::expect_error([&] { train::read_checkpoint(path); }, {path, "damaged checkpoint", "do not match the checksum"});
+  test::expect_error([&] { engine::read_checkpoint(path); }, {path, "damaged checkpoint", "do not match the checksum"});
 }
 
 TEST(H5Seal, HdfToolsStillOpenASealedFile) {

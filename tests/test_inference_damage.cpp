@@ -17,11 +17,11 @@
 namespace ser {
 namespace {
 
-train::Checkpoint loadable_checkpoint() {
+engine::Checkpoint loadable_checkpoint() {
   const RunConfig rc = parse_run_config("[model]\nname = \"tiny\"\nconv_channels = [4, 8]\nattention_after = 2\n"
                                         "attention_heads = 2\nattention_head_dim = 4\ndense = [8]\n", "test config");
   const FeatureConfig fc;
-  train::Checkpoint ck = test::random_model_checkpoint(rc, fc.logmel.n_mels, static_cast<int>(functional_names().size()),
+  engine::Checkpoint ck = test::random_model_checkpoint(rc, fc.logmel.n_mels, static_cast<int>(functional_names().size()),
                                                        {"angry", "neutral", "sad"}, 41);
   ck.feature_config_json = fc.to_json();
   return ck;
@@ -35,7 +35,7 @@ std::vector<float> one_second() {
 
 TEST(InferenceDamage, TheUndamagedModelClassifies) {
   test::TempDir dir;
-  train::write_checkpoint(dir.file("m.h5"), loadable_checkpoint());
+  engine::write_checkpoint(dir.file("m.h5"), loadable_checkpoint());
   const Classifier clf = Classifier::load(dir.file("m.h5"), "cpu");
   const auto x = one_second();
   const Prediction p = clf.classify(x.data(), x.size(), 16000);
@@ -46,10 +46,10 @@ TEST(InferenceDamage, TheUndamagedModelClassifies) {
 TEST(InferenceDamage, ANanOrInfiniteWeightIsRefusedNamingTheTensor) {
   for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
     test::TempDir dir;
-    train::Checkpoint ck = loadable_checkpoint();
+    engine::Checkpoint ck = loadable_checkpoint();
     const nn::ParamEntry& e = ck.param_entries.back();
     ck.params[static_cast<std::size_t>(e.offset)] = bad;
-    train::write_checkpoint(dir.file("m.h5"), ck);
+    engine::write_checkpoint(dir.file("m.h5"), ck);
     test::expect_error([&] { (void)Classifier::load(dir.file("m.h5"), "cpu"); },
                        {dir.file("m.h5"), "tensor '" + e.name + "'", "NaN or infinite"});
   }
@@ -57,9 +57,9 @@ TEST(InferenceDamage, ANanOrInfiniteWeightIsRefusedNamingTheTensor) {
 
 TEST(InferenceDamage, WeightsThatOverflowAreAnErrorNotNanProbabilities) {
   test::TempDir dir;
-  train::Checkpoint ck = loadable_checkpoint();
+  engine::Checkpoint ck = loadable_checkpoint();
   for (float& w : ck.params) w *= 1e30f;  // finite, but the first layers overflow
-  train::write_checkpoint(dir.file("m.h5"), ck);
+  engine::write_checkpoint(dir.file("m.h5"), ck);
   const Classifier clf = Classifier::load(dir.file("m.h5"), "cpu");
   const auto x = one_second();
   test::expect_error([&] { (void)clf.classify(x.data(), x.size(), 16000); }, {dir.file("m.h5"), "NaN or infinite logit"});

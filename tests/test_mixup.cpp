@@ -37,8 +37,8 @@ TEST(Mixup, BetaSamplerHasTheBetaDistributionsMoments) {
   EXPECT_THROW(beta_symmetric(0.0, 1), Error);
 }
 
-HostBatch batch() {
-  HostBatch b;
+engine::HostBatch batch() {
+  engine::HostBatch b;
   b.n = 5;
   b.t = 6;
   const int mels = 3, p = 2;
@@ -54,10 +54,10 @@ HostBatch batch() {
 }
 
 TEST(Mixup, EachRowIsItsMixtureWithOnePartnerOfAPermutation) {
-  const HostBatch before = batch();
+  const engine::HostBatch before = batch();
   const std::size_t row = before.x.size() / before.n, prow = before.prosody.size() / before.n;
   for (std::uint64_t seed : {1ULL, 2ULL, 3ULL, 77ULL}) {
-    HostBatch b = before;
+    engine::HostBatch b = before;
     mixup(b, 0.4, seed);
     const float l = static_cast<float>(beta_symmetric(0.4, seed)), r = static_cast<float>(1.0 - beta_symmetric(0.4, seed));
     EXPECT_EQ(b.mix_lambda, l);
@@ -81,13 +81,13 @@ TEST(Mixup, EachRowIsItsMixtureWithOnePartnerOfAPermutation) {
     }
     std::sort(partners.begin(), partners.end());
     EXPECT_EQ(partners, (std::vector<int>{0, 1, 2, 3, 4})) << "seed " << seed;
-    HostBatch again = before;
+    engine::HostBatch again = before;
     mixup(again, 0.4, seed);
     EXPECT_EQ(again.x, b.x);
     EXPECT_EQ(again.mix_labels, b.mix_labels);
   }
   // Different seeds pair the rows differently at least once.
-  HostBatch a = before, c = before;
+  engine::HostBatch a = before, c = before;
   bool differ = false;
   for (std::uint64_t s = 10; s < 20 && !differ; ++s) {
     a = before;

@@ -29,8 +29,8 @@
 #include "ser/error.hpp"
 #include "ser/model_config.hpp"
 #include "test_util.hpp"
-#include "train/checkpoint.hpp"
-#include "train/dataset.hpp"
+#include "engine/checkpoint.hpp"
+#include "engine/dataset.hpp"
 
 namespace ser {
 namespace {
@@ -49,8 +49,8 @@ RunConfig config_from(const std::string& model_toml) {
 }
 
 // A checkpoint with random non-zero weights, running statistics and normaliser.
-train::Checkpoint random_checkpoint(const RunConfig& rc, std::uint64_t seed) {
-  train::Checkpoint ck = test::random_model_checkpoint(rc, kMels, kFunctionals, {"anger", "happiness", "neutral", "sadness"}, seed);
+engine::Checkpoint random_checkpoint(const RunConfig& rc, std::uint64_t seed) {
+  engine::Checkpoint ck = test::random_model_checkpoint(rc, kMels, kFunctionals, {"anger", "happiness", "neutral", "sadness"}, seed);
   ck.feature_config_json = "{}";
   return ck;
 }
@@ -78,13 +78,13 @@ FeatureCache raw_cache(int n, int frames, std::uint64_t seed) {
 }
 
 // The engine's logits for every utterance of the cache, in inference mode, in double precision.
-std::vector<double> engine_logits(const train::Checkpoint& ck, const FeatureCache& cache) {
+std::vector<double> engine_logits(const engine::Checkpoint& ck, const FeatureCache& cache) {
   const RunConfig rc = parse_run_config(ck.run_config_toml, "checkpoint");
   nn::Model<double> m(rc.model, nn::ModelInputs{ck.n_mels, ck.n_prosody, kClasses});
-  const train::BatchMaker maker(cache, ck.normalizer, m.min_frames());
+  const engine::BatchMaker maker(cache, ck.normalizer, m.min_frames());
   std::vector<int> all(cache.n_utterances());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
-  train::HostBatch b;
+  engine::HostBatch b;
   maker.make(all, 0, 0, b);
   const nn::ExecContext ctx;
   m.plan(ctx, b.n, b.t, 1);
@@ -128,7 +128,7 @@ std::map<std::string, Tensor> graph_inputs(const RunConfig& rc, const FeatureCac
 void expect_graph_matches_engine(const std::string& model_toml, int n, int frames, std::uint64_t seed) {
   SCOPED_TRACE(model_toml);
   const RunConfig rc = config_from(model_toml);
-  const train::Checkpoint ck = random_checkpoint(rc, seed);
+  const engine::Checkpoint ck = random_checkpoint(rc, seed);
   test::TempDir dir;
   const std::string path = dir.file("model.onnx");
   export_onnx(ck, path);
@@ -168,8 +168,8 @@ TEST(OnnxExport, CheckerAcceptsFileWithDocumentedInterface) {
   const RunConfig rc = config_from(kAttnAfter1);
   test::TempDir dir;
   // Through the checkpoint file, as `ser export` reads it (its tensors come back in file order).
-  train::write_checkpoint(dir.file("ck.h5"), random_checkpoint(rc, 3));
-  const train::Checkpoint ck = train::read_checkpoint(dir.file("ck.h5"));
+  engine::write_checkpoint(dir.file("ck.h5"), random_checkpoint(rc, 3));
+  const engine::Checkpoint ck = engine::read_checkpoint(dir.file("ck.h5"));
   const std::string path = dir.file("model.onnx");
   export_onnx(ck, path);
   EXPECT_NO_THROW(onnx::checker::check_model(path));
@@ -237,7 +237,7 @@ TEST(OnnxExport, StrictShapeInferenceGivesNByK) {
   for (const char* toml : {kAttnAfter1, "conv_channels = [4, 8]\nattention_after = 0\nfuse_prosody = false\n"
                                         "temporal_pool = \"mean\"\ndense = [16]\n"}) {
     SCOPED_TRACE(toml);
-    const train::Checkpoint ck = random_checkpoint(config_from(toml), 5);
+    const engine::Checkpoint ck = random_checkpoint(config_from(toml), 5);
     test::TempDir dir;
     export_onnx(ck, dir.file("m.onnx"));
     onnx::ModelProto m = load(dir.file("m.onnx"));
@@ -258,22 +258,22 @@ TEST(OnnxExport, RefusesCheckpointThatDoesNotFitItsConfig) {
   test::TempDir dir;
   const std::string path = dir.file("bad.onnx");
   {
-    train::Checkpoint ck = random_checkpoint(rc, 7);
+    engine::Checkpoint ck = random_checkpoint(rc, 7);
     ck.param_entries[0].shape[0] += 1;  // blocks.0.conv.weight
     EXPECT_THROW(export_onnx(ck, path), Error);
   }
   {
-    train::Checkpoint ck = random_checkpoint(rc, 7);
+    engine::Checkpoint ck = random_checkpoint(rc, 7);
     ck.normalizer.logmel_mean.pop_back();
     EXPECT_THROW(export_onnx(ck, path), Error);
   }
   {
-    train::Checkpoint ck = random_checkpoint(rc, 7);
+    engine::Checkpoint ck = random_checkpoint(rc, 7);
     ck.class_names.pop_back();  // the classifier is 4 wide, the names say 3
     EXPECT_THROW(export_onnx(ck, path), Error);
   }
   EXPECT_FALSE(std::filesystem::exists(path));
-  const train::Checkpoint ck = random_checkpoint(rc, 7);
+  const engine::Checkpoint ck = random_checkpoint(rc, 7);
   EXPECT_THROW(export_onnx(ck, dir.file("no/such/folder/m.onnx")), Error);
 }
 

@@ -16,8 +16,8 @@ constexpr int kMels = 16;
 
 // A batch of three utterances (ids 5, 9, 2) with lengths 40, 25, 12, padded to 40 frames, every valid
 // value non-zero.
-HostBatch make_batch() {
-  HostBatch b;
+engine::HostBatch make_batch() {
+  engine::HostBatch b;
   b.n = 3;
   b.t = 40;
   b.utterances = {5, 9, 2};
@@ -41,7 +41,7 @@ TrainConfig masks(int time_masks, int time_frames, int freq_masks, int freq_bins
 }
 
 TEST(SpecAugment, OffByDefaultLeavesTheBatchAlone) {
-  HostBatch b = make_batch();
+  engine::HostBatch b = make_batch();
   const std::vector<float> before = b.x;
   EXPECT_FALSE(spec_augment_enabled(TrainConfig{}));
   spec_augment(b, kMels, TrainConfig{}, 7);
@@ -49,8 +49,8 @@ TEST(SpecAugment, OffByDefaultLeavesTheBatchAlone) {
 }
 
 TEST(SpecAugment, FrequencyBandsAreZeroBoundedAndInsideTheValidFrames) {
-  const HostBatch orig = make_batch();
-  HostBatch b = orig;
+  const engine::HostBatch orig = make_batch();
+  engine::HostBatch b = orig;
   spec_augment(b, kMels, masks(0, 0, 1, 5), 11);
   for (int i = 0; i < b.n; ++i) {
     const int len = b.lengths[static_cast<std::size_t>(i)];
@@ -74,8 +74,8 @@ TEST(SpecAugment, FrequencyBandsAreZeroBoundedAndInsideTheValidFrames) {
 }
 
 TEST(SpecAugment, TimeBandsAreZeroBoundedAndInsideTheValidFrames) {
-  const HostBatch orig = make_batch();
-  HostBatch b = orig;
+  const engine::HostBatch orig = make_batch();
+  engine::HostBatch b = orig;
   spec_augment(b, kMels, masks(2, 8, 0, 0), 13);
   int masked_frames = 0;
   for (int i = 0; i < b.n; ++i) {
@@ -103,19 +103,19 @@ TEST(SpecAugment, TimeBandsAreZeroBoundedAndInsideTheValidFrames) {
 
 TEST(SpecAugment, MasksDependOnlyOnSeedAndUtterance) {
   const TrainConfig t = masks(2, 10, 2, 4);
-  HostBatch a = make_batch(), b = make_batch(), c = make_batch();
+  engine::HostBatch a = make_batch(), b = make_batch(), c = make_batch();
   spec_augment(a, kMels, t, 21);
   spec_augment(b, kMels, t, 21);
   spec_augment(c, kMels, t, 22);
   EXPECT_EQ(a.x, b.x);
   EXPECT_NE(a.x, c.x);
   // Utterance 9 alone in a batch gets the same masks as in the batch of three.
-  HostBatch one;
+  engine::HostBatch one;
   one.n = 1;
   one.t = 25;
   one.utterances = {9};
   one.lengths = {25};
-  const HostBatch full = make_batch();
+  const engine::HostBatch full = make_batch();
   one.x.assign(full.x.begin() + 40 * kMels, full.x.begin() + 40 * kMels + 25 * kMels);
   spec_augment(one, kMels, t, 21);
   for (int r = 0; r < 25; ++r)

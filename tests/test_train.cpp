@@ -18,7 +18,7 @@
 #include "ser/model_config.hpp"
 #include "ser/train.hpp"
 #include "test_util.hpp"
-#include "train/checkpoint.hpp"
+#include "engine/checkpoint.hpp"
 #include "train/optimizer.hpp"
 
 namespace ser {
@@ -64,7 +64,7 @@ TEST(Train, CnnAttnLearnsSyntheticSpeakersItNeverHeard) {
                                                           << ", last " << train_loss.back();
 }
 
-std::vector<float> checkpoint_params(const std::string& path) { return train::read_checkpoint(path).params; }
+std::vector<float> checkpoint_params(const std::string& path) { return engine::read_checkpoint(path).params; }
 
 TEST(Train, ResumeAfterSigkillIsBitIdentical) {
   test::TempDir dir;
@@ -82,7 +82,7 @@ TEST(Train, ResumeAfterSigkillIsBitIdentical) {
   // after the step-40 checkpoint and 3 steps later.
   const int killed = test::run_ser(common + " --out " + dir.file("cut") + " --checkpoint-every 5 --kill-at-step 43", &out);
   ASSERT_NE(killed, 0) << out;
-  const auto cut = train::read_checkpoint(dir.file("cut/last.h5"));
+  const auto cut = engine::read_checkpoint(dir.file("cut/last.h5"));
   EXPECT_EQ(cut.progress.step, 40);
   EXPECT_EQ(cut.progress.epoch, 1);
   EXPECT_EQ(cut.progress.batch, 13);
@@ -92,8 +92,8 @@ TEST(Train, ResumeAfterSigkillIsBitIdentical) {
   const auto b = checkpoint_params(dir.file("cut/last.h5"));
   ASSERT_EQ(a.size(), b.size());
   EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << "weights differ after resume";
-  const auto ca = train::read_checkpoint(dir.file("whole/last.h5"));
-  const auto cb = train::read_checkpoint(dir.file("cut/last.h5"));
+  const auto ca = engine::read_checkpoint(dir.file("whole/last.h5"));
+  const auto cb = engine::read_checkpoint(dir.file("cut/last.h5"));
   EXPECT_EQ(0, std::memcmp(ca.adam_v.data(), cb.adam_v.data(), ca.adam_v.size() * sizeof(float)));
   EXPECT_EQ(0, std::memcmp(ca.state.data(), cb.state.data(), ca.state.size() * sizeof(float)));
   EXPECT_EQ(ca.progress.step, cb.progress.step);
@@ -190,7 +190,7 @@ TEST(Train, BadCheckpointsAndRunFoldersAreClearErrors) {
   const std::string junk = dir.file("junk.h5");
   std::ofstream(junk) << "not a checkpoint";
   try {
-    train::read_checkpoint(junk);
+    engine::read_checkpoint(junk);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(junk), std::string::npos);
@@ -205,7 +205,7 @@ TEST(Train, BadCheckpointsAndRunFoldersAreClearErrors) {
   const auto size = fs::file_size(dir.file("r/last.h5"));
   fs::copy_file(dir.file("r/last.h5"), dir.file("cut.h5"));
   fs::resize_file(dir.file("cut.h5"), size / 2);
-  EXPECT_THROW(train::read_checkpoint(dir.file("cut.h5")), Error);
+  EXPECT_THROW(engine::read_checkpoint(dir.file("cut.h5")), Error);
   // Training again into the same folder without --resume is refused; so is another config on resume.
   EXPECT_NE(test::run_ser(common, &out), 0);
   EXPECT_NE(out.find("already holds a run"), std::string::npos) << out;

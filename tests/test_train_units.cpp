@@ -8,7 +8,7 @@
 
 #include "ser/error.hpp"
 #include "ser/metrics.hpp"
-#include "train/dataset.hpp"
+#include "engine/dataset.hpp"
 #include "train/optimizer.hpp"
 
 namespace ser {
@@ -36,7 +36,7 @@ FeatureCache toy_cache() {
 
 TEST(TrainSplit, SpeakersNeverCrossSides) {
   const FeatureCache c = toy_cache();
-  const auto sp = train::split_by_speakers(c, {"s5"}, {"s4"});
+  const auto sp = engine::split_by_speakers(c, {"s5"}, {"s4"});
   std::set<std::string> tr, va, te;
   for (int u : sp.train) tr.insert(c.speakers[static_cast<std::size_t>(u)]);
   for (int u : sp.validation) va.insert(c.speakers[static_cast<std::size_t>(u)]);
@@ -44,9 +44,9 @@ TEST(TrainSplit, SpeakersNeverCrossSides) {
   EXPECT_EQ(te, (std::set<std::string>{"s5"}));
   EXPECT_EQ(va, (std::set<std::string>{"s4"}));
   EXPECT_EQ(tr, (std::set<std::string>{"s1", "s2", "s3"}));
-  EXPECT_THROW(train::split_by_speakers(c, {"s5"}, {"s5"}), Error);
-  EXPECT_THROW(train::split_by_speakers(c, {"nobody"}, {"s4"}), Error);
-  const auto d = train::default_split(c, 3);
+  EXPECT_THROW(engine::split_by_speakers(c, {"s5"}, {"s5"}), Error);
+  EXPECT_THROW(engine::split_by_speakers(c, {"nobody"}, {"s4"}), Error);
+  const auto d = engine::default_split(c, 3);
   EXPECT_EQ(d.test_speakers.size(), 1u);
   EXPECT_EQ(d.validation_speakers.size(), 1u);
   EXPECT_NE(d.test_speakers[0], d.validation_speakers[0]);
@@ -54,8 +54,8 @@ TEST(TrainSplit, SpeakersNeverCrossSides) {
 
 TEST(TrainSplit, NormalisationSeesOnlyTrainingUtterances) {
   const FeatureCache c = toy_cache();
-  const auto sp = train::split_by_speakers(c, {"s5"}, {"s4"});  // s5's features are huge
-  const auto norm = train::fit_normalizer(c, sp.train);
+  const auto sp = engine::split_by_speakers(c, {"s5"}, {"s4"});  // s5's features are huge
+  const auto norm = engine::fit_normalizer(c, sp.train);
   for (float m : norm.logmel_mean) EXPECT_LT(m, 10.0f);
   EXPECT_LT(norm.functional_mean[0], 10.0f);
 }
@@ -64,16 +64,16 @@ TEST(TrainBatches, BucketedEpochCoversEveryUtteranceOnceAndPadsWithZeros) {
   const FeatureCache c = toy_cache();
   std::vector<int> all(c.n_utterances());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
-  const auto norm = train::fit_normalizer(c, all);
-  train::BatchMaker maker(c, norm, 4);
-  const auto batches = train::epoch_batches(all, maker, 3, 2, 0, 7, 0);
+  const auto norm = engine::fit_normalizer(c, all);
+  engine::BatchMaker maker(c, norm, 4);
+  const auto batches = engine::epoch_batches(all, maker, 3, 2, 0, 7, 0);
   std::vector<int> seen;
   for (const auto& b : batches) seen.insert(seen.end(), b.begin(), b.end());
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, all);
-  EXPECT_NE(train::epoch_batches(all, maker, 3, 2, 0, 7, 1), batches);  // reshuffled every epoch
-  EXPECT_EQ(train::epoch_batches(all, maker, 3, 2, 0, 7, 0), batches);  // and reproducibly
-  train::HostBatch hb;
+  EXPECT_NE(engine::epoch_batches(all, maker, 3, 2, 0, 7, 1), batches);  // reshuffled every epoch
+  EXPECT_EQ(engine::epoch_batches(all, maker, 3, 2, 0, 7, 0), batches);  // and reproducibly
+  engine::HostBatch hb;
   maker.make({0, 9}, 0, 0, hb);
   EXPECT_EQ(hb.t, 37);
   EXPECT_EQ(hb.lengths, (std::vector<int>{10, 37}));

@@ -19,7 +19,7 @@
 #include "ser/error.hpp"
 #include "ser/prosody.hpp"
 #include "test_util.hpp"
-#include "train/checkpoint.hpp"
+#include "engine/checkpoint.hpp"
 #include "util/atomic_file.hpp"
 
 namespace ser {
@@ -112,14 +112,14 @@ TEST(WriteFaults, AFullDiskKeepsThePreviousCacheAndLeavesNoTemporary) {
 TEST(WriteFaults, AFullDiskKeepsThePreviousCheckpointAndLeavesNoTemporary) {
   test::TempDir dir;
   const std::string path = dir.file("last.h5");
-  train::write_checkpoint(path, test::format_only_checkpoint(16, 1.5f));
+  engine::write_checkpoint(path, test::format_only_checkpoint(16, 1.5f));
   const auto before = fs::file_size(path);
   const int rc = in_child_with_file_limit(before + (64 << 10), [&] {
-    train::write_checkpoint(path, test::format_only_checkpoint(1 << 20, 2.5f));  // 12 MiB with the moments
+    engine::write_checkpoint(path, test::format_only_checkpoint(1 << 20, 2.5f));  // 12 MiB with the moments
   }, path);
   EXPECT_EQ(rc, 0) << "the failed write should be a ser::Error naming the checkpoint";
   EXPECT_EQ(fs::file_size(path), before);
-  const train::Checkpoint kept = train::read_checkpoint(path);
+  const engine::Checkpoint kept = engine::read_checkpoint(path);
   const std::vector<float> written = test::format_only_checkpoint(16, 1.5f).params;
   ASSERT_EQ(kept.params.size(), written.size());
   EXPECT_TRUE(std::equal(written.begin(), written.begin() + 16, kept.params.begin()));  // the rest is padding

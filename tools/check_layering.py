@@ -33,23 +33,20 @@ ALLOWED = {
     "src/classic": BASE | {"src/cache"},
     "src/nn": BASE | {"kernels", "src/device"},
     "src/parallel": BASE,
-    "src/train": BASE | {"src/nn", "src/cache", "src/device", "src/features", "src/parallel"},
-    "src/export": BASE | {"src/nn", "src/cache"},
-    "src/inference": BASE | {"src/nn", "src/cache", "src/export", "src/features", "src/audio", "src/device"},
-    "src/experiment": BASE | {"src/train", "src/cache", "src/corpus", "src/features", "src/device"},
-    "src/bench": BASE | {"src/nn", "src/train", "src/features", "src/device", "kernels", "src/cache",
+    "src/engine": BASE | {"src/nn", "src/cache", "src/device"},
+    "src/train": BASE | {"src/engine", "src/nn", "src/cache", "src/device", "src/features", "src/parallel"},
+    "src/export": BASE | {"src/engine", "src/nn", "src/cache"},
+    "src/inference": BASE | {"src/engine", "src/nn", "src/cache", "src/export", "src/features", "src/audio",
+                             "src/device"},
+    "src/experiment": BASE | {"src/train", "src/engine", "src/cache", "src/corpus", "src/features", "src/device"},
+    "src/bench": BASE | {"src/nn", "src/engine", "src/train", "src/features", "src/device", "kernels", "src/cache",
                          "src/corpus", "src/audio"},
     "src/cli": {"*"},
 }
 
-# Edges that break the layering today: (from, to) -> the files that make them.
-KNOWN = {
-    ("kernels", "src/nn"): {"kernels/conv2d.cu", "kernels/optim.cu"},  # shape check, Adam arithmetic
-    ("src/classic", "src/synth"): {"src/classic/gmm.cpp"},  # the synthesiser's RNG
-    ("src/export", "src/train"): {"src/export/onnx_export.hpp", "src/export/onnx_layers.hpp",
-                                  "src/export/onnx_weights.hpp"},  # checkpoint format, batching
-    ("src/inference", "src/train"): {"src/inference/classifier.cpp", "src/inference/model_file.hpp"},
-}
+# Edges that break the layering, (from, to) -> the files that make them, each waiting to be removed.
+# Empty: no module breaks the table today; an entry may only be added with its removal planned.
+KNOWN = {}
 
 
 def module_of(rel):

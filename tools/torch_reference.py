@@ -312,7 +312,7 @@ def load_checkpoint(path: str, dtype):
 
 
 def make_batch(cache, idx, norm, min_frames, n_prosody, np_dtype):
-    """BatchMaker::make (src/train/dataset.cpp) with no crop: float32 normalisation, zero padding."""
+    """BatchMaker::make (src/engine/dataset.cpp) with no crop: float32 normalisation, zero padding."""
     offsets, logmel, functionals = cache["offsets"], cache["logmel"], cache["functionals"]
     lens = [max(int(offsets[u + 1] - offsets[u]), min_frames) for u in idx]
     t = max(lens)

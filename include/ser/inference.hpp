@@ -8,7 +8,7 @@
 // The model file carries everything inference needs: the network (run config and weights), the
 // feature config the front-end must use, the normalisation statistics of the training speakers and
 // the class names. Audio goes through the same front-end and the same normalisation and padding as
-// in training (train::BatchMaker), then the network in inference mode (dropout off, batch norm with
+// in training (engine::BatchMaker), then the network in inference mode (dropout off, batch norm with
 // running statistics). A Classifier is not thread-safe: use one per thread.
 #pragma once
 #include <cstddef>

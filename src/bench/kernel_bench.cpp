@@ -242,14 +242,8 @@ std::string pool_shape(const nn::Pool2dShape& s) {
          ", window " + std::to_string(s.kh) + "x" + std::to_string(s.kw);
 }
 
-void bench_memory(const Context& c, const ModelShapes& m, std::vector<KernelBenchRow>& rows) {
-  double max_bytes = adam_bytes(m.parameters, true);
-  for (const auto& n : m.norms) max_bytes = std::max(max_bytes, batchnorm_backward_bytes(n.shape));
-  for (const auto& p : m.pools) max_bytes = std::max({max_bytes, maxpool2d_forward_bytes(p.shape), maxpool2d_backward_bytes(p.shape)});
-  for (const auto& e : m.elementwise) max_bytes = std::max(max_bytes, relu_backward_bytes(e.count));
-  for (const auto& a : m.attentions) max_bytes = std::max(max_bytes, add_bytes(a.tokens));
-  MemoryBench mb(c, static_cast<std::size_t>(max_bytes));
-
+// Batch norm forward (training) and backward at every batch-norm layer.
+void bench_batchnorms(const Context& c, const ModelShapes& m, MemoryBench& mb, std::vector<KernelBenchRow>& rows) {
   for (const auto& n : m.norms) {
     const nn::BatchNormShape& s = n.shape;
     *c.log << "  " << n.layer << "\n";
@@ -276,6 +270,10 @@ void bench_memory(const Context& c, const ModelShapes& m, std::vector<KernelBenc
       nn::batchnorm_backward(c.ctx, s, x, dy, lengths, gamma, mean, invstd, dx, dgamma, dbeta);
     });
   }
+}
+
+// ReLU or dropout, forward and backward, at every elementwise layer.
+void bench_elementwise(const Context& c, const ModelShapes& m, MemoryBench& mb, std::vector<KernelBenchRow>& rows) {
   for (const auto& e : m.elementwise) {
     *c.log << "  " << e.layer << "\n";
     Buffers b(c.ctx, 15);
@@ -296,6 +294,10 @@ void bench_memory(const Context& c, const ModelShapes& m, std::vector<KernelBenc
              [&] { nn::dropout_backward(c.ctx, e.count, e.p, 1234, dy, dx); });
     }
   }
+}
+
+// Max-pool forward and backward at every pooling layer.
+void bench_pools(const Context& c, const ModelShapes& m, MemoryBench& mb, std::vector<KernelBenchRow>& rows) {
   for (const auto& p : m.pools) {
     const nn::Pool2dShape& s = p.shape;
     *c.log << "  " << p.layer << "\n";
@@ -313,6 +315,10 @@ void bench_memory(const Context& c, const ModelShapes& m, std::vector<KernelBenc
     mb.add(rows, "maxpool backward", p.layer, pool_shape(s), maxpool2d_backward_bytes(s),
            [&] { nn::maxpool2d_backward(c.ctx, s, dy, argmax, dx); });
   }
+}
+
+// The residual add of every attention layer.
+void bench_residual_adds(const Context& c, const ModelShapes& m, MemoryBench& mb, std::vector<KernelBenchRow>& rows) {
   for (const auto& a : m.attentions) {
     *c.log << "  " << a.layer << " (residual add)\n";
     Buffers b(c.ctx, 17);
@@ -322,20 +328,37 @@ void bench_memory(const Context& c, const ModelShapes& m, std::vector<KernelBenc
     mb.add(rows, "residual add", a.layer, "(N, T, D) = " + std::to_string(a.tokens) + " floats", add_bytes(a.tokens),
            [&] { nn::add(c.ctx, a.tokens, x, z, y); });
   }
-  {
-    *c.log << "  Adam\n";
-    Buffers b(c.ctx, 18);
-    const std::int64_t count = m.parameters;
-    float* params = b.random(count);
-    const float* grads = b.random(count);
-    float* mom = b.random(count);
-    float* vel = b.random(count, 0.01, 1.0);
-    const std::uint8_t* decay = b.mask(count);
-    nn::AdamStep h;
-    h.weight_decay = 1e-4f;
-    mb.add(rows, "adamw update", "all parameters", std::to_string(count) + " parameters (+ decay mask)",
-           adam_bytes(count, true), [&] { nn::adam_update(c.ctx, count, h, params, grads, mom, vel, decay); });
-  }
+}
+
+// One AdamW update of every parameter.
+void bench_adam(const Context& c, const ModelShapes& m, MemoryBench& mb, std::vector<KernelBenchRow>& rows) {
+  *c.log << "  Adam\n";
+  Buffers b(c.ctx, 18);
+  const std::int64_t count = m.parameters;
+  float* params = b.random(count);
+  const float* grads = b.random(count);
+  float* mom = b.random(count);
+  float* vel = b.random(count, 0.01, 1.0);
+  const std::uint8_t* decay = b.mask(count);
+  nn::AdamStep h;
+  h.weight_decay = 1e-4f;
+  mb.add(rows, "adamw update", "all parameters", std::to_string(count) + " parameters (+ decay mask)",
+         adam_bytes(count, true), [&] { nn::adam_update(c.ctx, count, h, params, grads, mom, vel, decay); });
+}
+
+void bench_memory(const Context& c, const ModelShapes& m, std::vector<KernelBenchRow>& rows) {
+  double max_bytes = adam_bytes(m.parameters, true);
+  for (const auto& n : m.norms) max_bytes = std::max(max_bytes, batchnorm_backward_bytes(n.shape));
+  for (const auto& p : m.pools) max_bytes = std::max({max_bytes, maxpool2d_forward_bytes(p.shape), maxpool2d_backward_bytes(p.shape)});
+  for (const auto& e : m.elementwise) max_bytes = std::max(max_bytes, relu_backward_bytes(e.count));
+  for (const auto& a : m.attentions) max_bytes = std::max(max_bytes, add_bytes(a.tokens));
+  MemoryBench mb(c, static_cast<std::size_t>(max_bytes));
+
+  bench_batchnorms(c, m, mb, rows);
+  bench_elementwise(c, m, mb, rows);
+  bench_pools(c, m, mb, rows);
+  bench_residual_adds(c, m, mb, rows);
+  bench_adam(c, m, mb, rows);
 }
 
 std::string fmt(const char* f, double v) {

@@ -89,6 +89,39 @@ DecodedBatch decode_batch(const Manifest& m, const ExtractOptions& opt, std::siz
   return b;
 }
 
+// The front-end's features of a decoded batch of utterances begin, begin + 1, ...: the failed
+// decodes are kept as skipped, with their reasons; the seconds the front-end took are added to
+// frontend_seconds.
+SavedBatch features_of(DecodedBatch&& decoded, std::size_t begin, FrontEnd& frontend, double& frontend_seconds) {
+  SavedBatch saved;  // (decoded.audio.size()) utterances
+  saved.begin = begin;
+  saved.end = begin + decoded.audio.size();
+  saved.utterances.resize(decoded.audio.size());
+  std::vector<std::vector<float>> good;
+  std::vector<std::size_t> slot;  // of each good utterance in `saved`
+  for (std::size_t k = 0; k < decoded.audio.size(); ++k) {
+    saved.utterances[k].index = begin + k;
+    if (!decoded.errors[k].empty()) {
+      saved.utterances[k].skipped = std::move(decoded.errors[k]);
+      continue;
+    }
+    saved.utterances[k].samples = decoded.audio[k].size();
+    slot.push_back(k);
+    good.push_back(std::move(decoded.audio[k]));
+  }
+  const auto tf = Clock::now();
+  std::vector<UtteranceFeatures> feats = frontend.extract(good);
+  frontend_seconds += since(tf);
+  for (std::size_t k = 0; k < feats.size(); ++k) saved.utterances[slot[k]].features = std::move(feats[k]);
+  return saved;
+}
+
+void print_skipped(const ExtractReport& report, std::size_t total, std::ostream& log) {
+  if (report.skipped.empty()) return;
+  log << "skipped " << report.skipped.size() << " of " << total << " files (--on-error skip):\n";
+  for (const auto& [path, why] : report.skipped) log << "  " << why << "\n";
+}
+
 }  // namespace
 
 ExtractReport extract_corpus(const Manifest& m, const ExtractOptions& opt, const std::string& out_path,
@@ -147,27 +180,9 @@ ExtractReport extract_corpus(const Manifest& m, const ExtractOptions& opt, const
     if (end < total) ahead = decode_from(end);  // the next batch decodes while this one is computed
     report.decode_seconds += decoded.seconds;
 
-    SavedBatch saved;  // (end - begin) utterances
-    saved.begin = begin;
-    saved.end = end;
-    saved.utterances.resize(end - begin);
-    std::vector<std::vector<float>> good;
-    std::vector<std::size_t> slot;  // of each good utterance in `saved`
-    for (std::size_t k = 0; k < decoded.audio.size(); ++k) {
-      saved.utterances[k].index = begin + k;
-      if (!decoded.errors[k].empty()) {
-        if (opt.on_error == OnError::fail) throw fail_on(decoded.errors[k]);
-        saved.utterances[k].skipped = std::move(decoded.errors[k]);
-        continue;
-      }
-      saved.utterances[k].samples = decoded.audio[k].size();
-      slot.push_back(k);
-      good.push_back(std::move(decoded.audio[k]));
-    }
-    const auto tf = Clock::now();
-    std::vector<UtteranceFeatures> feats = frontend->extract(good);
-    report.frontend_seconds += since(tf);
-    for (std::size_t k = 0; k < feats.size(); ++k) saved.utterances[slot[k]].features = std::move(feats[k]);
+    for (std::size_t k = 0; k < decoded.errors.size(); ++k)
+      if (!decoded.errors[k].empty() && opt.on_error == OnError::fail) throw fail_on(decoded.errors[k]);
+    SavedBatch saved = features_of(std::move(decoded), begin, *frontend, report.frontend_seconds);
     partial.save(begin / batch, saved);
     ++saved_batches;
     add_batch(std::move(saved));
@@ -178,10 +193,7 @@ ExtractReport extract_corpus(const Manifest& m, const ExtractOptions& opt, const
     }
   }
   report.written = writer.size();
-  if (!report.skipped.empty()) {
-    log << "skipped " << report.skipped.size() << " of " << total << " files (--on-error skip):\n";
-    for (const auto& [path, why] : report.skipped) log << "  " << why << "\n";
-  }
+  print_skipped(report, total, log);
   writer.commit();
   partial.remove(log);
   report.total_seconds = since(t0);

@@ -9,7 +9,7 @@
 
 #include "classic/models.hpp"
 #include "ser/error.hpp"
-#include "synth/rng.hpp"
+#include "util/rng.hpp"
 
 namespace ser::classic::detail {
 
@@ -58,7 +58,7 @@ double squared_distance(const double* a, const double* b, int d) {
 
 // k-means++ seeds (row indices): the first uniformly, each next one with probability proportional to
 // the squared distance to the nearest seed so far.
-std::vector<int> kmeanspp_seeds(const double* x, int n, int d, int m, synth::Rng& rng) {
+std::vector<int> kmeanspp_seeds(const double* x, int n, int d, int m, util::Xoshiro256& rng) {
   std::vector<int> seeds{rng.below(n)};
   std::vector<double> nearest(static_cast<std::size_t>(n), std::numeric_limits<double>::infinity());
   while (static_cast<int>(seeds.size()) < m) {
@@ -94,33 +94,40 @@ double DiagonalGmm::log_likelihood(const double* x) const {
   return log_sum_exp(joint.data(), components);
 }
 
-DiagonalGmm fit_diagonal_gmm(const double* x, int n, int dims, int components, int max_iterations,
-                             double variance_floor, double tolerance, std::uint64_t seed, GmmFitReport* report) {
-  if (components < 1 || dims < 1 || n < components)
-    throw Error(std::string("gmm: need rows >= components >= 1 and dims >= 1, got rows ")
-                    .append(std::to_string(n)).append(", components ").append(std::to_string(components))
-                    .append(", dims ").append(std::to_string(dims)));
-  if (!(variance_floor > 0.0)) throw Error("gmm: the variance floor must be positive");
-  const auto d = static_cast<std::size_t>(dims), m = static_cast<std::size_t>(components);
-  const auto rows = static_cast<std::size_t>(n);
-  synth::Rng rng(seed);
+namespace {
 
-  // Initialisation: hard assignment to the nearest k-means++ seed gives means, variances, weights.
-  const std::vector<int> seeds = kmeanspp_seeds(x, n, dims, components, rng);
+// Index of the nearest seed row for every row: (n).
+std::vector<int> nearest_seed(const double* x, std::size_t rows, std::size_t d, const std::vector<int>& seeds) {
   std::vector<int> owner(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     double best = std::numeric_limits<double>::infinity();
-    for (std::size_t k = 0; k < m; ++k) {
-      const double dist = squared_distance(&x[i * d], &x[static_cast<std::size_t>(seeds[k]) * d], dims);
+    for (std::size_t k = 0; k < seeds.size(); ++k) {
+      const double dist = squared_distance(&x[i * d], &x[static_cast<std::size_t>(seeds[k]) * d], static_cast<int>(d));
       if (dist < best) { best = dist; owner[i] = static_cast<int>(k); }
     }
   }
-  std::vector<double> global_mean(d, 0.0), global_var(d, 0.0);
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t j = 0; j < d; ++j) global_mean[j] += x[i * d + j] / n;
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t j = 0; j < d; ++j) global_var[j] += (x[i * d + j] - global_mean[j]) * (x[i * d + j] - global_mean[j]) / n;
+  return owner;
+}
 
+// Per-column variance of all rows (divided by n): (d).
+std::vector<double> column_variances(const double* x, std::size_t rows, std::size_t d) {
+  const double n = static_cast<double>(rows);
+  std::vector<double> mean(d, 0.0), var(d, 0.0);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < d; ++j) mean[j] += x[i * d + j] / n;
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < d; ++j) var[j] += (x[i * d + j] - mean[j]) * (x[i * d + j] - mean[j]) / n;
+  return var;
+}
+
+// The EM start: means, variances and weights of the hard assignment of each row to its nearest
+// k-means++ seed.
+DiagonalGmm initial_mixture(const double* x, std::size_t rows, int dims, int components, double variance_floor,
+                            util::Xoshiro256& rng) {
+  const auto d = static_cast<std::size_t>(dims), m = static_cast<std::size_t>(components);
+  const std::vector<int> seeds = kmeanspp_seeds(x, static_cast<int>(rows), dims, components, rng);
+  const std::vector<int> owner = nearest_seed(x, rows, d, seeds);
+  const std::vector<double> global_var = column_variances(x, rows, d);
   DiagonalGmm g;
   g.components = components;
   g.dims = dims;
@@ -151,51 +158,72 @@ DiagonalGmm fit_diagonal_gmm(const double* x, int n, int dims, int components, i
   double weight_total = 0.0;
   for (std::size_t k = 0; k < m; ++k) weight_total += std::max(count[k], 1.0);
   for (std::size_t k = 0; k < m; ++k) g.log_weight[k] = std::log(std::max(count[k], 1.0) / weight_total);
+  return g;
+}
 
-  // EM. resp: (n, m) responsibilities.
-  std::vector<double> resp(rows * m);
-  auto e_step = [&]() {
-    const std::vector<double> log_norm = log_normalisers(g);
-    double total = 0.0;
-    for (std::size_t i = 0; i < rows; ++i) {
-      double* r = &resp[i * m];
-      joint_log_densities(g, log_norm, &x[i * d], r);
-      const double lse = log_sum_exp(r, components);
-      for (std::size_t k = 0; k < m; ++k) r[k] = std::exp(r[k] - lse);
-      total += lse;
-    }
-    return total / n;
-  };
-  auto m_step = [&]() {
-    for (std::size_t k = 0; k < m; ++k) {
-      double nk = 0.0;
-      for (std::size_t i = 0; i < rows; ++i) nk += resp[i * m + k];
-      g.log_weight[k] = std::log(std::max(nk / n, std::numeric_limits<double>::min()));
-      if (nk < kDeadComponent) continue;  // no data left: keep its mean and variance
-      double* mu = &g.mean[k * d];
-      double* var = &g.var[k * d];
-      std::fill(mu, mu + d, 0.0);
-      for (std::size_t i = 0; i < rows; ++i)
-        for (std::size_t j = 0; j < d; ++j) mu[j] += resp[i * m + k] * x[i * d + j];
-      for (std::size_t j = 0; j < d; ++j) mu[j] /= nk;
-      std::fill(var, var + d, 0.0);
-      for (std::size_t i = 0; i < rows; ++i)
-        for (std::size_t j = 0; j < d; ++j) var[j] += resp[i * m + k] * (x[i * d + j] - mu[j]) * (x[i * d + j] - mu[j]);
-      // The floored variance is the constrained maximiser (the likelihood is unimodal in each
-      // variance), so EM stays monotone.
-      for (std::size_t j = 0; j < d; ++j) var[j] = std::max(var[j] / nk, variance_floor);
-    }
-  };
+// E step: the responsibilities resp (n, m) of g for every row; returns the mean log-likelihood.
+double expectation(const DiagonalGmm& g, const double* x, std::size_t rows, std::vector<double>& resp) {
+  const auto d = static_cast<std::size_t>(g.dims), m = static_cast<std::size_t>(g.components);
+  const std::vector<double> log_norm = log_normalisers(g);
+  double total = 0.0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    double* r = &resp[i * m];
+    joint_log_densities(g, log_norm, &x[i * d], r);
+    const double lse = log_sum_exp(r, g.components);
+    for (std::size_t k = 0; k < m; ++k) r[k] = std::exp(r[k] - lse);
+    total += lse;
+  }
+  return total / static_cast<double>(rows);
+}
 
+// M step: weights, means and floored variances from the responsibilities resp (n, m).
+void maximisation(DiagonalGmm& g, const double* x, std::size_t rows, const std::vector<double>& resp,
+                  double variance_floor) {
+  const auto d = static_cast<std::size_t>(g.dims), m = static_cast<std::size_t>(g.components);
+  const double n = static_cast<double>(rows);
+  for (std::size_t k = 0; k < m; ++k) {
+    double nk = 0.0;
+    for (std::size_t i = 0; i < rows; ++i) nk += resp[i * m + k];
+    g.log_weight[k] = std::log(std::max(nk / n, std::numeric_limits<double>::min()));
+    if (nk < kDeadComponent) continue;  // no data left: keep its mean and variance
+    double* mu = &g.mean[k * d];
+    double* var = &g.var[k * d];
+    std::fill(mu, mu + d, 0.0);
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t j = 0; j < d; ++j) mu[j] += resp[i * m + k] * x[i * d + j];
+    for (std::size_t j = 0; j < d; ++j) mu[j] /= nk;
+    std::fill(var, var + d, 0.0);
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t j = 0; j < d; ++j) var[j] += resp[i * m + k] * (x[i * d + j] - mu[j]) * (x[i * d + j] - mu[j]);
+    // The floored variance is the constrained maximiser (the likelihood is unimodal in each
+    // variance), so EM stays monotone.
+    for (std::size_t j = 0; j < d; ++j) var[j] = std::max(var[j] / nk, variance_floor);
+  }
+}
+
+}  // namespace
+
+DiagonalGmm fit_diagonal_gmm(const double* x, int n, int dims, int components, int max_iterations,
+                             double variance_floor, double tolerance, std::uint64_t seed, GmmFitReport* report) {
+  if (components < 1 || dims < 1 || n < components)
+    throw Error(std::string("gmm: need rows >= components >= 1 and dims >= 1, got rows ")
+                    .append(std::to_string(n)).append(", components ").append(std::to_string(components))
+                    .append(", dims ").append(std::to_string(dims)));
+  if (!(variance_floor > 0.0)) throw Error("gmm: the variance floor must be positive");
+  const auto rows = static_cast<std::size_t>(n);
+  util::Xoshiro256 rng(seed);
+  DiagonalGmm g = initial_mixture(x, rows, dims, components, variance_floor, rng);
+
+  std::vector<double> resp(rows * static_cast<std::size_t>(components));  // (n, m) responsibilities
   GmmFitReport local;
   GmmFitReport& rep = report != nullptr ? *report : local;
   rep = GmmFitReport{};
-  double ll = e_step();
+  double ll = expectation(g, x, rows, resp);
   rep.log_likelihood.push_back(ll);
   for (int it = 0; it < max_iterations; ++it) {
-    m_step();
+    maximisation(g, x, rows, resp, variance_floor);
     ++rep.iterations;
-    const double next = e_step();
+    const double next = expectation(g, x, rows, resp);
     rep.log_likelihood.push_back(next);
     const bool done = next - ll < tolerance;
     ll = next;
@@ -222,7 +250,7 @@ GmmClassifier::GmmClassifier(const FeatureMatrix& x, const std::vector<int>& row
     }
     const int n_c = static_cast<int>(data.size() / std::max<std::size_t>(d, 1));
     if (n_c == 0) continue;
-    const std::uint64_t key = synth::stream_key(seed, "gmm", {static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(components)});
+    const std::uint64_t key = util::stream_key(seed, "gmm", {static_cast<std::uint64_t>(c), static_cast<std::uint64_t>(components)});
     gmms_[static_cast<std::size_t>(c)] =
         fit_diagonal_gmm(data.data(), n_c, x.cols, std::min(components, n_c), options.gmm_max_iterations,
                          options.gmm_variance_floor, options.gmm_tolerance, key);

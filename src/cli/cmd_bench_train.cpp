@@ -3,14 +3,14 @@
 
 #include "cli/commands.hpp"
 #include "ser/device.hpp"
-#include "train/bench_train.hpp"
+#include "bench/train_bench.hpp"
 #include "util/atomic_file.hpp"
 
 namespace ser::cli {
 
 void register_bench_train(CLI::App& bench) {
   auto* cmd = bench.add_subcommand("train", "Training throughput, peak memory and per-layer forward/backward time");
-  auto o = std::make_shared<train::BenchTrainOptions>();
+  auto o = std::make_shared<bench::BenchTrainOptions>();
   auto json = std::make_shared<std::string>();
   auto dev = std::make_shared<DeviceOptions>();
   dev->kernels = "all";
@@ -33,14 +33,14 @@ void register_bench_train(CLI::App& bench) {
     if (dev->device == "cpu" || dev->device == "auto") {
       o->device = "cpu";
       o->kernels = "handwritten";
-      rows.push_back(train::bench_train(*o, std::cout));
+      rows.push_back(bench::bench_train(*o, std::cout));
     }
     if (gpu || dev->device == "cuda") {
       for (const char* k : {"handwritten", "vendor"}) {
         if (dev->kernels != "all" && dev->kernels != k) continue;
         o->device = "cuda";
         o->kernels = k;
-        rows.push_back(train::bench_train(*o, std::cout));
+        rows.push_back(bench::bench_train(*o, std::cout));
       }
     }
     if (!json->empty()) util::write_file_atomic(*json, [&](std::ostream& os) { os << rows.dump(2) << "\n"; });
@@ -54,7 +54,7 @@ namespace ser::cli {
 void register_profile(CLI::App& app) {
   auto* cmd = app.add_subcommand("profile", "A few training steps inside a CUDA profiler capture window, with NVTX "
                                              "ranges per phase and layer (docs/profiling.md)");
-  auto o = std::make_shared<train::BenchTrainOptions>();
+  auto o = std::make_shared<bench::BenchTrainOptions>();
   o->steps = 5;
   o->profile = true;
   auto dev = std::make_shared<DeviceOptions>();
@@ -67,7 +67,7 @@ void register_profile(CLI::App& app) {
   cmd->callback([o, dev] {
     o->device = dev->device;
     o->kernels = dev->kernels;
-    train::bench_train(*o, std::cout);
+    bench::bench_train(*o, std::cout);
   });
 }
 

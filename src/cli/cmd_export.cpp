@@ -19,13 +19,13 @@ struct ExportOptions {
 };
 
 void run_export(const ExportOptions& o) {
-  const train::Checkpoint c = inference::load_model_file(o.checkpoint);
+  const engine::Checkpoint c = inference::load_model_file(o.checkpoint);
   std::int64_t values = 0;
   for (const auto& e : c.param_entries) values += e.count();
   if (o.format == "safetensors") {
     inference::write_safetensors_export(c, o.out);
     // Read it back: the export must hold exactly the weights that were loaded.
-    const train::Checkpoint back = inference::load_model_file(o.out);
+    const engine::Checkpoint back = inference::load_model_file(o.out);
     if (back.params != c.params || back.state != c.state || back.class_names != c.class_names ||
         back.normalizer.logmel_mean != c.normalizer.logmel_mean || back.feature_config_json != c.feature_config_json)
       throw file_error(o.out, "read back differently from what was written");

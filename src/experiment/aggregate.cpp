@@ -165,13 +165,8 @@ void add_refit_effect(json& model, const json& folds, const std::string& name, s
                                             name + " (validation-selected)")}};
 }
 
-}  // namespace
-
-void aggregate_model(json& model, const std::string& name) {
-  if (!model.contains("folds") || !model["folds"].is_array() || model["folds"].empty())
-    throw Error(cat("results: model \"", name, "\" has no runs in \"folds\""));
-  const json& folds = model["folds"];
-
+// Mean and std of every run metric.
+void add_metric_means(json& model, const json& folds, const std::string& name) {
   for (const char* metric : kRunMetrics) {
     std::vector<double> v;
     for (const json& f : folds) v.push_back(number_field(f, metric, name));
@@ -179,14 +174,21 @@ void aggregate_model(json& model, const std::string& name) {
     model[cat(metric, "_mean")] = ms.mean;
     model[cat(metric, "_std")] = ms.std;
   }
+}
 
+// The confusion matrices summed over the runs and the per-class recalls of each run, checked: every
+// run has a k x k matrix of counts (k from the first run).
+struct ClassTotals {
+  std::vector<std::vector<double>> confusion;  // (k, k) counts
+  std::vector<std::vector<double>> recall;     // per class, the runs where it is present
+};
+
+ClassTotals class_totals(const json& folds, const std::string& name) {
   for (const json& f : folds)
     if (!f.contains("confusion") || !f["confusion"].is_array())
       throw Error(cat("results: model \"", name, "\", ", run_name(f), ": \"confusion\" is missing or not a matrix"));
-  // Class count from the first run's confusion matrix; every run must agree.
   const std::size_t k = folds[0]["confusion"].size();
-  std::vector<std::vector<double>> confusion(k, std::vector<double>(k, 0.0));  // (k, k) counts
-  std::vector<std::vector<double>> recall(k);                                   // per class, runs where present
+  ClassTotals t{std::vector<std::vector<double>>(k, std::vector<double>(k, 0.0)), std::vector<std::vector<double>>(k)};
   for (const json& f : folds) {
     const json& c = f["confusion"];
     const std::string where = cat("results: model \"", name, "\", ", run_name(f), ": ");
@@ -195,24 +197,30 @@ void aggregate_model(json& model, const std::string& name) {
       if (!c[i].is_array() || c[i].size() != k) throw Error(cat(where, "confusion row ", std::to_string(i), " does not have ", std::to_string(k), " entries"));
       for (std::size_t j = 0; j < k; ++j) {
         if (!c[i][j].is_number() || c[i][j].get<double>() < 0) throw Error(cat(where, "confusion holds a value that is not a count"));
-        confusion[i][j] += c[i][j].get<double>();
+        t.confusion[i][j] += c[i][j].get<double>();
       }
     }
     if (f.contains("per_class_recall")) {
       const json& r = f["per_class_recall"];
       if (!r.is_array() || r.size() != k) throw Error(cat(where, "per_class_recall does not have ", std::to_string(k), " values"));
       for (std::size_t i = 0; i < k; ++i)
-        if (r[i].is_number()) recall[i].push_back(r[i].get<double>());  // null: class absent from this test set
+        if (r[i].is_number()) t.recall[i].push_back(r[i].get<double>());  // null: class absent from this test set
     }
   }
+  return t;
+}
 
+// Per-class recall mean and std (null for a class never tested), the summed and the row-normalised
+// confusion matrix.
+void add_class_tables(json& model, const ClassTotals& t) {
+  const std::size_t k = t.confusion.size();
   json rmean = json::array(), rstd = json::array();
   for (std::size_t i = 0; i < k; ++i) {
-    if (recall[i].empty()) {
+    if (t.recall[i].empty()) {
       rmean.push_back(nullptr);
       rstd.push_back(nullptr);
     } else {
-      const MeanStd ms = mean_std(recall[i]);
+      const MeanStd ms = mean_std(t.recall[i]);
       rmean.push_back(ms.mean);
       rstd.push_back(ms.std);
     }
@@ -225,16 +233,20 @@ void aggregate_model(json& model, const std::string& name) {
     double row = 0;
     json srow = json::array(), nrow = json::array();
     for (std::size_t j = 0; j < k; ++j) {
-      row += confusion[i][j];
-      srow.push_back(static_cast<std::int64_t>(std::llround(confusion[i][j])));
+      row += t.confusion[i][j];
+      srow.push_back(static_cast<std::int64_t>(std::llround(t.confusion[i][j])));
     }
-    for (std::size_t j = 0; j < k; ++j) nrow.push_back(row > 0 ? confusion[i][j] / row : 0.0);
+    for (std::size_t j = 0; j < k; ++j) nrow.push_back(row > 0 ? t.confusion[i][j] / row : 0.0);
     summed.push_back(srow);
     normalized.push_back(nrow);
   }
   model["confusion"] = summed;
   model["confusion_normalized"] = normalized;
+}
 
+// Training time, inference speed, run count, and the validation UA of the selected model (engine:
+// best epoch; classic: chosen hyper-parameters): what recipe choices are made on, never the test UA.
+void add_run_facts(json& model, const json& folds) {
   const std::vector<double> train_s = present_values(folds, "train_seconds");
   const std::vector<double> speed = present_values(folds, "inference_utterances_per_second");
   double total = 0;
@@ -243,26 +255,39 @@ void aggregate_model(json& model, const std::string& name) {
   model["train_seconds_total"] = train_s.empty() ? json(nullptr) : json(total);
   model["inference_utterances_per_second"] = speed.empty() ? json(nullptr) : json(mean_std(speed).mean);
   model["runs"] = folds.size();
-
-  // Validation UA of the selected model (engine: best epoch; classic: chosen hyper-parameters): what
-  // recipe choices are made on, never the test UA.
   const std::vector<double> val = present_values(folds, "validation_ua");
   model["validation_ua_mean"] = val.empty() ? json(nullptr) : json(mean_std(val).mean);
   model["validation_ua_std"] = val.empty() ? json(nullptr) : json(mean_std(val).std);
+}
 
-  // UA over every test utterance of every run at once (each seed contributes each utterance once).
+// UA over every test utterance of every run at once (each seed contributes each utterance once).
+void add_pooled_ua(json& model, const json& folds, const std::string& name, std::size_t k) {
   const auto preds = predictions_of(folds, name);
   if (preds.empty()) {
     model["pooled_ua"] = nullptr;
-  } else {
-    std::vector<int> truth, predicted;
-    for (const auto& [key, p] : preds) {
-      truth.push_back(p.truth);
-      predicted.push_back(p.predicted);
-    }
-    model["pooled_ua"] = pooled_ua(truth, predicted, static_cast<int>(k));
-    model["pooled_utterances"] = truth.size();
+    return;
   }
+  std::vector<int> truth, predicted;
+  for (const auto& [key, p] : preds) {
+    truth.push_back(p.truth);
+    predicted.push_back(p.predicted);
+  }
+  model["pooled_ua"] = pooled_ua(truth, predicted, static_cast<int>(k));
+  model["pooled_utterances"] = truth.size();
+}
+
+}  // namespace
+
+void aggregate_model(json& model, const std::string& name) {
+  if (!model.contains("folds") || !model["folds"].is_array() || model["folds"].empty())
+    throw Error(cat("results: model \"", name, "\" has no runs in \"folds\""));
+  const json& folds = model["folds"];
+  add_metric_means(model, folds, name);
+  const ClassTotals totals = class_totals(folds, name);
+  const std::size_t k = totals.confusion.size();
+  add_class_tables(model, totals);
+  add_run_facts(model, folds);
+  add_pooled_ua(model, folds, name, k);
   add_seed_ensemble(model, folds, k);
   add_refit_effect(model, folds, name, k);
 }

@@ -14,7 +14,7 @@
 #include "ser/metrics.hpp"
 #include "ser/model_config.hpp"
 #include "ser/train.hpp"
-#include "train/dataset.hpp"
+#include "engine/dataset.hpp"
 #include "util/atomic_file.hpp"
 
 namespace ser::experiment {
@@ -255,7 +255,7 @@ nlohmann::json run_engine_fold(const FoldRun& r, const FeatureCache& cache, cons
 
 nlohmann::json run_classic_fold(const FoldRun& r, const FeatureCache& cache, const classic::FeatureMatrix& x) {
   // The fold's other speakers are its training speakers, as in the engine's split.
-  const train::Split sp = train::split_by_speakers(cache, r.fold.test, r.fold.validation);
+  const engine::Split sp = engine::split_by_speakers(cache, r.fold.test, r.fold.validation);
   const std::vector<int>& train = sp.train;
   const std::vector<int>& val = sp.validation;
   const std::vector<int>& test = sp.test;

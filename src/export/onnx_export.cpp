@@ -31,7 +31,7 @@ constexpr int kIrVersion = 8;  // the IR version that goes with opset 17 (ONNX 1
 
 // The checkpoint must hold exactly the tensors the config's model declares, by name and shape (a
 // checkpoint read back lists them in its file's order, which need not be the model's).
-void check_tensors_match(const train::Checkpoint& ck, const nn::Model<float>& model) {
+void check_tensors_match(const engine::Checkpoint& ck, const nn::Model<float>& model) {
   auto check = [](const std::vector<nn::ParamEntry>& have, const std::vector<nn::ParamEntry>& want, const char* what) {
     for (const auto& w : want) {
       const auto it = std::find_if(have.begin(), have.end(), [&](const nn::ParamEntry& h) { return h.name == w.name; });
@@ -50,7 +50,7 @@ void check_tensors_match(const train::Checkpoint& ck, const nn::Model<float>& mo
   check(ck.state_entries, model.state_table().entries(), "running statistic");
 }
 
-void check_normalizer(const train::Checkpoint& ck, const ModelConfig& m) {
+void check_normalizer(const engine::Checkpoint& ck, const ModelConfig& m) {
   const auto& n = ck.normalizer;
   if (!m.functionals_only() && (n.logmel_mean.size() != static_cast<std::size_t>(ck.n_mels) ||
                                 n.logmel_std.size() != static_cast<std::size_t>(ck.n_mels)))
@@ -75,7 +75,7 @@ void add_metadata(onnx::ModelProto& proto, const std::string& key, const std::st
 }
 
 // The graph of src/nn/model.cpp in inference mode.
-void build_graph(GraphBuilder& g, const train::Checkpoint& ck, const ModelConfig& m, int min_frames) {
+void build_graph(GraphBuilder& g, const engine::Checkpoint& ck, const ModelConfig& m, int min_frames) {
   CheckpointWeights w(ck);
   const int k = static_cast<int>(ck.class_names.size());
   const Dim n_dim = Dim::symbol("N");
@@ -174,7 +174,7 @@ void validate(const onnx::ModelProto& proto, int k) {
 
 }  // namespace
 
-void export_onnx(const train::Checkpoint& ck, const std::string& out_path) {
+void export_onnx(const engine::Checkpoint& ck, const std::string& out_path) {
   const RunConfig rc = parse_run_config(ck.run_config_toml, "the checkpoint's run_config");
   const ModelConfig& m = rc.model;
   const int k = static_cast<int>(ck.class_names.size());

@@ -6,7 +6,7 @@
 
 namespace ser::onnx_export {
 
-std::string emit_logmel_input(GraphBuilder& g, const train::Normalizer& norm, const std::string& logmel,
+std::string emit_logmel_input(GraphBuilder& g, const engine::Normalizer& norm, const std::string& logmel,
                               int min_frames) {
   const auto m = static_cast<std::int64_t>(norm.logmel_mean.size());
   const std::string mean = g.weight("normalizer.logmel_mean", {m}, norm.logmel_mean.data());
@@ -45,7 +45,7 @@ std::string emit_time_deltas(GraphBuilder& g, int order, const std::string& map)
   return g.node("Concat", channels, {attr_int("axis", 1)});  // (N, 1 + order, T, M)
 }
 
-std::string emit_functionals_input(GraphBuilder& g, const train::Normalizer& norm, const std::string& functionals) {
+std::string emit_functionals_input(GraphBuilder& g, const engine::Normalizer& norm, const std::string& functionals) {
   const auto p = static_cast<std::int64_t>(norm.functional_mean.size());
   const std::string mean = g.weight("normalizer.functional_mean", {p}, norm.functional_mean.data());
   const std::string sd = g.weight("normalizer.functional_std", {p}, norm.functional_std.data());

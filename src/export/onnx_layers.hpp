@@ -8,17 +8,17 @@
 #include "export/onnx_graph.hpp"
 #include "export/onnx_weights.hpp"
 #include "ser/model_config.hpp"
-#include "train/dataset.hpp"
+#include "engine/dataset.hpp"
 
 namespace ser::onnx_export {
 
 // ---- inputs (onnx_inputs.cpp) ------------------------------------------------------------------
 // logmel (N, T, n_mels) un-normalised -> (N, 1, T', n_mels): (x - mean) / std, then zero rows
-// appended up to min_frames (T' = max(T, min_frames)), as train::BatchMaker pads a short utterance.
-std::string emit_logmel_input(GraphBuilder& g, const train::Normalizer& norm, const std::string& logmel,
+// appended up to min_frames (T' = max(T, min_frames)), as engine::BatchMaker pads a short utterance.
+std::string emit_logmel_input(GraphBuilder& g, const engine::Normalizer& norm, const std::string& logmel,
                               int min_frames);
 // functionals (N, P) raw -> (N, P): (v - mean) / std clamped to [-8, 8], 0 where not finite.
-std::string emit_functionals_input(GraphBuilder& g, const train::Normalizer& norm, const std::string& functionals);
+std::string emit_functionals_input(GraphBuilder& g, const engine::Normalizer& norm, const std::string& functionals);
 // map (N, 1, T, M) -> (N, 1 + order, T, M): the map, its Δ and (order 2) ΔΔ along time, each an
 // edge-replicating Pad and a (5 x 1) Conv with weights -2..2, divided by 10 (ser/nn/deltas.hpp).
 std::string emit_time_deltas(GraphBuilder& g, int order, const std::string& map);

@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "export/onnx_graph.hpp"
-#include "train/checkpoint.hpp"
+#include "engine/checkpoint.hpp"
 
 namespace ser::onnx_export {
 
 class CheckpointWeights {
  public:
-  explicit CheckpointWeights(const train::Checkpoint& checkpoint) : ck_(checkpoint) {}
+  explicit CheckpointWeights(const engine::Checkpoint& checkpoint) : ck_(checkpoint) {}
   // The parameter (or running statistic) `name` as an initializer; throws ser::Error when the
   // checkpoint lacks it, its shape is not `shape`, or it was placed already.
   std::string param(GraphBuilder& g, const std::string& name, const std::vector<int>& shape);
@@ -24,7 +24,7 @@ class CheckpointWeights {
  private:
   std::string place(GraphBuilder& g, const std::vector<nn::ParamEntry>& entries, const std::vector<float>& values,
                     const std::string& name, const std::vector<int>& shape);
-  const train::Checkpoint& ck_;
+  const engine::Checkpoint& ck_;
   std::set<std::string> placed_;
 };
 

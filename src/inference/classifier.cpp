@@ -13,8 +13,8 @@
 #include "ser/frontend.hpp"
 #include "ser/inference.hpp"
 #include "ser/model_config.hpp"
-#include "train/dataset.hpp"
-#include "train/engine_session.hpp"
+#include "engine/dataset.hpp"
+#include "engine/engine_session.hpp"
 
 namespace ser {
 
@@ -39,11 +39,11 @@ Prediction from_logits(const float* logits, int k) {
 struct Classifier::Impl {
   std::string path;
   std::string kind;                 // "checkpoint" | "safetensors export"
-  train::Checkpoint weights;        // laid out by the model's tables (load_model_file)
+  engine::Checkpoint weights;        // laid out by the model's tables (load_model_file)
   RunConfig run_config;
   FeatureConfig features;
   std::string notice;
-  std::unique_ptr<train::EngineSession> session;
+  std::unique_ptr<engine::EngineSession> session;
   std::unique_ptr<nn::Model<float>> model;
   std::unique_ptr<FrontEnd> frontend;
 
@@ -81,8 +81,8 @@ struct Classifier::Impl {
     one.speakers = {""};
     one.paths = {""};
     if (utterance_vector()) one = classic::with_utterance_features(one);
-    const train::BatchMaker maker(one, weights.normalizer, model->min_frames());
-    train::HostBatch b;
+    const engine::BatchMaker maker(one, weights.normalizer, model->min_frames());
+    engine::HostBatch b;
     maker.make({0}, 0, 0, b);
     ensure_capacity(b.t);
     session->load_batch(b);
@@ -132,7 +132,7 @@ Classifier Classifier::load(const std::string& path, const std::string& device) 
   impl->run_config = parse_run_config(impl->weights.run_config_toml, path + " (run config)");
   impl->features = FeatureConfig::from_json(impl->weights.feature_config_json);
   std::ostringstream notice;
-  impl->session = std::make_unique<train::EngineSession>(device, "handwritten", false, notice);
+  impl->session = std::make_unique<engine::EngineSession>(device, "handwritten", false, notice);
   impl->notice = notice.str();
   while (!impl->notice.empty() && impl->notice.back() == '\n') impl->notice.pop_back();
   impl->model = std::make_unique<nn::Model<float>>(

@@ -21,12 +21,12 @@ namespace ser::inference {
 namespace {
 
 // The network the configs describe (building it allocates nothing; it gives the tensor tables).
-nn::Model<float> model_of(const train::Checkpoint& c, const std::string& path) {
+nn::Model<float> model_of(const engine::Checkpoint& c, const std::string& path) {
   const RunConfig rc = parse_run_config(c.run_config_toml, path + " (run config)");
   return nn::Model<float>(rc.model, nn::ModelInputs{c.n_mels, c.n_prosody, static_cast<int>(c.class_names.size())});
 }
 
-void check_normalizer(const std::string& path, const train::Checkpoint& c) {
+void check_normalizer(const std::string& path, const engine::Checkpoint& c) {
   const auto& n = c.normalizer;
   const auto bad = [&](const std::string& why) { throw file_error(path, "normaliser: " + why); };
   if (static_cast<int>(n.logmel_mean.size()) != c.n_mels || n.logmel_std.size() != n.logmel_mean.size())
@@ -52,7 +52,7 @@ void check_finite(const std::string& path, const std::vector<nn::ParamEntry>& en
 }
 
 // Checks the configs and rearranges the weights into the model's own table layout.
-void validate(const std::string& path, train::Checkpoint& c) {
+void validate(const std::string& path, engine::Checkpoint& c) {
   if (c.class_names.size() < 2) throw file_error(path, "a classifier needs at least 2 class names");
   FeatureConfig fc;
   try {
@@ -65,8 +65,8 @@ void validate(const std::string& path, train::Checkpoint& c) {
     throw file_error(path, std::string("n_mels ").append(std::to_string(c.n_mels)).append(" differs from the feature config's ")
                                .append(std::to_string(fc.logmel.n_mels)));
   const nn::Model<float> model = model_of(c, path);
-  c.params = train::arrange_by_name(path, c.param_entries, c.params, model.param_table(), "parameter");
-  c.state = train::arrange_by_name(path, c.state_entries, c.state, model.state_table(), "state tensor");
+  c.params = engine::arrange_by_name(path, c.param_entries, c.params, model.param_table(), "parameter");
+  c.state = engine::arrange_by_name(path, c.state_entries, c.state, model.state_table(), "state tensor");
   c.param_entries = model.param_table().entries();
   c.state_entries = model.state_table().entries();
   check_finite(path, c.param_entries, c.params);
@@ -119,7 +119,7 @@ std::vector<float> normalizer_tensor(const std::string& path, const safetensors:
   return t->values;
 }
 
-train::Checkpoint read_export(const std::string& path) {
+engine::Checkpoint read_export(const std::string& path) {
   const safetensors::File f = safetensors::read_file(path);
   if (meta(path, f, "format") != kExportFormat)
     throw file_error(path, "safetensors metadata format is '" + meta(path, f, "format") + "', not '" + kExportFormat + "'");
@@ -127,7 +127,7 @@ train::Checkpoint read_export(const std::string& path) {
   if (version != kExportFormatVersion)
     throw file_error(path, std::string("export format version ").append(std::to_string(version))
                                .append(", this ser reads ").append(std::to_string(kExportFormatVersion)));
-  train::Checkpoint c;
+  engine::Checkpoint c;
   c.run_config_toml = meta(path, f, "run_config");
   c.feature_config_json = meta(path, f, "feature_config");
   c.n_mels = meta_int(path, f, "n_mels");
@@ -136,7 +136,7 @@ train::Checkpoint read_export(const std::string& path) {
     c.class_names = nlohmann::json::parse(meta(path, f, "class_names")).get<std::vector<std::string>>();
     if (f.metadata.count("split")) c.split = nlohmann::json::parse(f.metadata.at("split"));
     if (f.metadata.count("progress"))
-      c.progress = train::Progress::from_json(nlohmann::json::parse(f.metadata.at("progress")));
+      c.progress = engine::Progress::from_json(nlohmann::json::parse(f.metadata.at("progress")));
   } catch (const nlohmann::json::exception& e) {
     throw file_error(path, std::string("safetensors metadata: ") + e.what());
   }
@@ -170,12 +170,12 @@ ModelFileKind sniff_model_file(const std::string& path) {
   return ModelFileKind::unknown;
 }
 
-train::Checkpoint load_model_file(const std::string& path) {
+engine::Checkpoint load_model_file(const std::string& path) {
   std::ifstream probe(path, std::ios::binary);
   if (!probe) throw file_error(path, "model file not found or unreadable");
-  train::Checkpoint c;
+  engine::Checkpoint c;
   switch (sniff_model_file(path)) {
-    case ModelFileKind::checkpoint: c = train::read_checkpoint(path); break;
+    case ModelFileKind::checkpoint: c = engine::read_checkpoint(path); break;
     case ModelFileKind::safetensors: c = read_export(path); break;
     case ModelFileKind::unknown:
       throw file_error(path, "not a ser model: neither a checkpoint (HDF5) nor a safetensors export");
@@ -184,7 +184,7 @@ train::Checkpoint load_model_file(const std::string& path) {
   return c;
 }
 
-void write_safetensors_export(const train::Checkpoint& c, const std::string& path) {
+void write_safetensors_export(const engine::Checkpoint& c, const std::string& path) {
   safetensors::File f;
   const auto add = [&](const std::string& name, const std::vector<int>& shape, const float* v) {
     safetensors::Tensor t;

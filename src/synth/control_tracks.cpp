@@ -17,10 +17,8 @@ namespace {
 // Smoothing coefficient of a one-pole with time constant tau, stepped every dt.
 double pole(double dt, double tau) { return det_exp(-dt / tau); }
 
-}  // namespace
-
-ControlTracks make_control_tracks(const Sentence& text, const Timeline& tl, const UtteranceVoice& v,
-                                  int sample_rate) {
+// Every track of an utterance of the timeline's length, zeroed: one value per control block (~1 ms).
+ControlTracks sized_tracks(const Timeline& tl, int sample_rate) {
   ControlTracks c;
   c.block = std::max(1, static_cast<int>(std::floor(sample_rate / 1000.0 + 0.5)));
   const auto min_n = static_cast<std::size_t>(std::ceil(kMinDurationS * sample_rate));
@@ -33,7 +31,53 @@ ControlTracks make_control_tracks(const Sentence& text, const Timeline& tl, cons
     c.formant_hz[i].assign(n_frames, 0.0);
     c.bandwidth_hz[i].assign(n_frames, 0.0);
   }
+  return c;
+}
 
+// What one frame aims at before smoothing.
+struct FrameTargets {
+  double voice = 0, frication = 0, aspiration = 0;
+  const Formants* shape;  // formants: the current vowel's, or a nasal murmur
+  double bw_extra = 1.0;  // bandwidth factor on the shape's
+};
+
+// The targets in segment s at time t; `level` is the declination gain there.
+FrameTargets frame_targets(const Segment& s, const Syllable* syl, const Consonant* cons, const Formants& vowel,
+                           double t, double level, double stress_gain) {
+  FrameTargets f{0, 0, 0, &vowel, 1.0};
+  switch (s.kind) {
+    case SegmentKind::vowel:
+      f.voice = level * (syl->stressed ? stress_gain : 1.0);
+      break;
+    case SegmentKind::nasal:
+      f.voice = 0.3 * level;
+      f.shape = &cons->murmur;
+      f.bw_extra = 1.5;
+      break;
+    case SegmentKind::frication:
+      f.frication = cons->noise_level * level;
+      break;
+    case SegmentKind::burst: {
+      // a sharp onset decaying through the burst
+      const double into = (t - s.t0) / std::max(s.t1 - s.t0, 1e-4);
+      f.frication = cons->noise_level * 2.0 * level * det_exp(-2.0 * into);
+      break;
+    }
+    case SegmentKind::aspiration:
+      f.aspiration = 0.12 * level;
+      break;
+    default:
+      break;
+  }
+  return f;
+}
+
+}  // namespace
+
+ControlTracks make_control_tracks(const Sentence& text, const Timeline& tl, const UtteranceVoice& v,
+                                  int sample_rate) {
+  ControlTracks c = sized_tracks(tl, sample_rate);
+  const std::size_t n_frames = c.f0.size();
   const auto& vowels = vowel_table();
   const auto& consonants = consonant_table();
   const double nyquist_guard = 0.45 * sample_rate;
@@ -64,38 +108,10 @@ ControlTracks make_control_tracks(const Sentence& text, const Timeline& tl, cons
     const Segment& s = tl.segments[seg];
     const Syllable* syl = s.syllable >= 0 ? &text.syllables[s.syllable] : nullptr;
     if (syl) current_vowel = syl->vowel;  // consonants aim at their syllable's vowel
-
-    // Targets for this frame.
-    double voice_target = 0, fric_target = 0, asp_target = 0;
-    const Formants* shape = &vowels[current_vowel];
-    double bw_extra = 1.0;
     const double x = std::clamp((t - tl.speech_start_s) / span, 0.0, 1.0);
-    const double level = db_to_amp(v.level_decl_db * x);
     const Consonant* cons = (syl && syl->consonant >= 0) ? &consonants[syl->consonant] : nullptr;
-    switch (s.kind) {
-      case SegmentKind::vowel:
-        voice_target = level * (syl->stressed ? stress_gain : 1.0);
-        break;
-      case SegmentKind::nasal:
-        voice_target = 0.3 * level;
-        shape = &cons->murmur;
-        bw_extra = 1.5;
-        break;
-      case SegmentKind::frication:
-        fric_target = cons->noise_level * level;
-        break;
-      case SegmentKind::burst: {
-        // a sharp onset decaying through the burst
-        const double into = (t - s.t0) / std::max(s.t1 - s.t0, 1e-4);
-        fric_target = cons->noise_level * 2.0 * level * det_exp(-2.0 * into);
-        break;
-      }
-      case SegmentKind::aspiration:
-        asp_target = 0.12 * level;
-        break;
-      default:
-        break;
-    }
+    const FrameTargets f =
+        frame_targets(s, syl, cons, vowels[current_vowel], t, db_to_amp(v.level_decl_db * x), stress_gain);
     if (cons && (s.kind == SegmentKind::frication || s.kind == SegmentKind::burst)) {
       noise_hz = std::min(cons->noise_hz * v.formant_scale[2], nyquist_guard);
       noise_bw = cons->noise_bw_hz * v.formant_scale[2];
@@ -104,19 +120,19 @@ ControlTracks make_control_tracks(const Sentence& text, const Timeline& tl, cons
     // Smooth toward the targets.
     for (int i = 0; i < 4; ++i) {
       double hz = 0, bw = 0;
-      target(*shape, bw_extra, i, hz, bw);
+      target(*f.shape, f.bw_extra, i, hz, bw);
       fhz[i] = a_formant * fhz[i] + (1.0 - a_formant) * hz;
       fbw[i] = a_formant * fbw[i] + (1.0 - a_formant) * bw;
       c.formant_hz[i][k] = fhz[i];
       c.bandwidth_hz[i][k] = fbw[i];
     }
-    const double a_voice = voice_target > voicing ? a_attack : a_release;
-    voicing = a_voice * voicing + (1.0 - a_voice) * voice_target;
+    const double a_voice = f.voice > voicing ? a_attack : a_release;
+    voicing = a_voice * voicing + (1.0 - a_voice) * f.voice;
     // bursts start abruptly (no smoothing on the rise), fricatives fade in and out
-    frication = (s.kind == SegmentKind::burst && fric_target > frication)
-                    ? fric_target
-                    : a_noise * frication + (1.0 - a_noise) * fric_target;
-    aspiration = a_noise * aspiration + (1.0 - a_noise) * asp_target;
+    frication = (s.kind == SegmentKind::burst && f.frication > frication)
+                    ? f.frication
+                    : a_noise * frication + (1.0 - a_noise) * f.frication;
+    aspiration = a_noise * aspiration + (1.0 - a_noise) * f.aspiration;
     // Amplitude tremor (fear) rides on the smoothed voicing.
     const double tremor =
         v.tremor_amp > 0.0 ? 1.0 + v.tremor_amp * det_sin(kTwoPi * v.tremor_hz * t + v.tremor_phase) : 1.0;

@@ -21,8 +21,8 @@ std::vector<int> pick_examples(const Evaluation& test, int count) {
   return utterances;
 }
 
-std::vector<AttentionExample> probe_attention(nn::Model<float>& model, EngineSession& session,
-                                              const BatchMaker& maker, const std::vector<int>& utterances) {
+std::vector<AttentionExample> probe_attention(nn::Model<float>& model, engine::EngineSession& session,
+                                              const engine::BatchMaker& maker, const std::vector<int>& utterances) {
   const nn::TemporalPoolLayer<float>* pool = nullptr;
   std::size_t pool_index = 0;
   for (std::size_t i = 0; i < model.layer_count(); ++i)
@@ -34,7 +34,7 @@ std::vector<AttentionExample> probe_attention(nn::Model<float>& model, EngineSes
   std::vector<AttentionExample> out;
   if (!pool) return out;
   const int k = model.inputs().n_classes;
-  HostBatch b;
+  engine::HostBatch b;
   for (int u : utterances) {
     maker.make({u}, 0, 0, b);
     session.load_batch(b);

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "ser/train.hpp"
-#include "train/dataset.hpp"
-#include "train/engine_session.hpp"
+#include "engine/dataset.hpp"
+#include "engine/engine_session.hpp"
 #include "train/evaluate.hpp"
 
 namespace ser::train {
@@ -16,7 +16,7 @@ std::vector<int> pick_examples(const Evaluation& test, int count);
 
 // Runs each utterance alone (inference mode) and reads the attention-pooling layer's weights over the
 // pooled time steps. Empty when the model pools by mean.
-std::vector<AttentionExample> probe_attention(nn::Model<float>& model, EngineSession& session,
-                                              const BatchMaker& maker, const std::vector<int>& utterances);
+std::vector<AttentionExample> probe_attention(nn::Model<float>& model, engine::EngineSession& session,
+                                              const engine::BatchMaker& maker, const std::vector<int>& utterances);
 
 }  // namespace ser::train

@@ -16,8 +16,8 @@ RankSlice slice_of(int n, int rank, int ranks) {
   return RankSlice{at(rank), at(rank + 1) - at(rank)};
 }
 
-HostBatch take_rows(const HostBatch& g, RankSlice s) {
-  HostBatch b;
+engine::HostBatch take_rows(const engine::HostBatch& g, RankSlice s) {
+  engine::HostBatch b;
   b.n = s.count;
   b.t = g.t;
   const auto rows = [&](const auto& v, std::size_t width) {
@@ -37,7 +37,7 @@ HostBatch take_rows(const HostBatch& g, RankSlice s) {
   return b;
 }
 
-WeightSums weight_sums(const HostBatch& g, const std::vector<float>& w) {
+WeightSums weight_sums(const engine::HostBatch& g, const std::vector<float>& w) {
   WeightSums s;
   for (int y : g.labels) s.labels += static_cast<double>(w[static_cast<std::size_t>(y)]);
   for (int y : g.mix_labels) s.mix_labels += static_cast<double>(w[static_cast<std::size_t>(y)]);

@@ -10,7 +10,7 @@
 
 #include "nn/model.hpp"
 #include "parallel/mpi_ranks.hpp"
-#include "train/dataset.hpp"
+#include "engine/dataset.hpp"
 
 namespace ser::train {
 
@@ -20,14 +20,14 @@ struct RankSlice {
   int first = 0, count = 0;
 };
 RankSlice slice_of(int n, int rank, int ranks);
-HostBatch take_rows(const HostBatch& global, RankSlice slice);
+engine::HostBatch take_rows(const engine::HostBatch& global, RankSlice slice);
 
 // Σ_n w[y_n] of the global batch's labels and of its mixup labels (0 without mixup): the loss's
 // normalisers (ser/nn/loss.hpp), summed in row order as the loss itself sums them.
 struct WeightSums {
   double labels = 0, mix_labels = 0;
 };
-WeightSums weight_sums(const HostBatch& global, const std::vector<float>& class_weights);
+WeightSums weight_sums(const engine::HostBatch& global, const std::vector<float>& class_weights);
 
 // A batch needs a row on every rank. An epoch's one short batch (the remainder of the shuffle) with
 // fewer utterances than ranks is left out of that epoch; `per_epoch` counts the batches kept.

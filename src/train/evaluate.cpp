@@ -7,13 +7,13 @@
 
 namespace ser::train {
 
-Evaluation evaluate(nn::Model<float>& model, EngineSession& session, const BatchMaker& maker,
+Evaluation evaluate(nn::Model<float>& model, engine::EngineSession& session, const engine::BatchMaker& maker,
                     const std::vector<int>& utterances, int batch_size) {
   Evaluation ev;
   const int k = model.inputs().n_classes;
   double loss_sum = 0;
-  HostBatch b;
-  for (const auto& ids : eval_batches(utterances, maker, batch_size)) {
+  engine::HostBatch b;
+  for (const auto& ids : engine::eval_batches(utterances, maker, batch_size)) {
     maker.make(ids, 0, 0, b);
     session.load_batch(b);
     const float* logits = model.forward(session.ctx(), false, 0);

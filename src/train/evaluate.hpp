@@ -2,8 +2,8 @@
 #pragma once
 #include <vector>
 
-#include "train/dataset.hpp"
-#include "train/engine_session.hpp"
+#include "engine/dataset.hpp"
+#include "engine/engine_session.hpp"
 
 namespace ser::train {
 
@@ -14,7 +14,7 @@ struct Evaluation {
   double loss = 0;               // mean cross-entropy (unweighted)
 };
 
-Evaluation evaluate(nn::Model<float>& model, EngineSession& session, const BatchMaker& maker,
+Evaluation evaluate(nn::Model<float>& model, engine::EngineSession& session, const engine::BatchMaker& maker,
                     const std::vector<int>& utterances, int batch_size);
 
 }  // namespace ser::train

@@ -55,7 +55,7 @@ double beta_symmetric(double alpha, std::uint64_t seed) {
   return g1 / (g1 + g2);
 }
 
-void mixup(HostBatch& b, double alpha, std::uint64_t seed) {
+void mixup(engine::HostBatch& b, double alpha, std::uint64_t seed) {
   const double lambda = beta_symmetric(alpha, seed);
   const auto n = static_cast<std::size_t>(b.n);
   // The partners: a Fisher-Yates permutation of the rows from its own stream.

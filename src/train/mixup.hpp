@@ -9,7 +9,7 @@
 #pragma once
 #include <cstdint>
 
-#include "train/dataset.hpp"
+#include "engine/dataset.hpp"
 
 namespace ser::train {
 
@@ -19,6 +19,6 @@ double beta_symmetric(double alpha, std::uint64_t seed);
 
 // Mixes b in place (alpha > 0): x (n, 1, t, n_mels), prosody (n, P), lengths; sets b.mix_labels
 // and b.mix_lambda.
-void mixup(HostBatch& b, double alpha, std::uint64_t seed);
+void mixup(engine::HostBatch& b, double alpha, std::uint64_t seed);
 
 }  // namespace ser::train

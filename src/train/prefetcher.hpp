@@ -10,7 +10,7 @@
 
 #include "nn/nvtx.hpp"
 #include "ser/nn/counter_rng.hpp"
-#include "train/dataset.hpp"
+#include "engine/dataset.hpp"
 #include "train/mixup.hpp"
 #include "train/spec_augment.hpp"
 
@@ -21,7 +21,7 @@ class Prefetcher {
   // Batches `batches[first..]` of `maker`, cropped to crop_frames (0 = none) with offsets from seed,
   // then masked and mixed as `augment` says (nullptr = neither; spec_augment.hpp, mixup.hpp) with
   // draws from the same seed (mixup's per batch index, so a resumed epoch draws the same).
-  Prefetcher(const BatchMaker& maker, const std::vector<std::vector<int>>& batches, std::size_t first,
+  Prefetcher(const engine::BatchMaker& maker, const std::vector<std::vector<int>>& batches, std::size_t first,
              int crop_frames, std::uint64_t seed, const TrainConfig* augment = nullptr, std::size_t depth = 3)
       : maker_(maker), batches_(batches), next_(first), crop_(crop_frames), seed_(seed), augment_(augment),
         depth_(depth) {
@@ -39,7 +39,7 @@ class Prefetcher {
   Prefetcher& operator=(const Prefetcher&) = delete;
 
   // The next batch in order; false when all are consumed. Rethrows a loader error.
-  bool next(HostBatch& out) {
+  bool next(engine::HostBatch& out) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return !queue_.empty() || done_ || error_; });
     if (error_) std::rethrow_exception(error_);
@@ -54,7 +54,7 @@ class Prefetcher {
   void run() {
     try {
       for (std::size_t i = next_; i < batches_.size(); ++i) {
-        HostBatch b;
+        engine::HostBatch b;
         {
           const nn::NvtxRange r("loader: assemble batch");
           maker_.make(batches_[i], crop_, seed_, b);
@@ -79,7 +79,7 @@ class Prefetcher {
     cv_.notify_all();
   }
 
-  const BatchMaker& maker_;
+  const engine::BatchMaker& maker_;
   const std::vector<std::vector<int>>& batches_;
   std::size_t next_;
   int crop_;
@@ -88,7 +88,7 @@ class Prefetcher {
   std::size_t depth_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<HostBatch> queue_;
+  std::deque<engine::HostBatch> queue_;
   bool stop_ = false, done_ = false;
   std::exception_ptr error_;
   std::thread worker_;

@@ -21,7 +21,7 @@ bool spec_augment_enabled(const TrainConfig& t) {
   return (t.time_masks > 0 && t.time_mask_frames > 0) || (t.freq_masks > 0 && t.freq_mask_bins > 0);
 }
 
-void spec_augment(HostBatch& b, int n_mels, const TrainConfig& t, std::uint64_t seed) {
+void spec_augment(engine::HostBatch& b, int n_mels, const TrainConfig& t, std::uint64_t seed) {
   if (!spec_augment_enabled(t)) return;
   for (int i = 0; i < b.n; ++i) {
     const auto u = static_cast<std::uint64_t>(b.utterances[static_cast<std::size_t>(i)]);

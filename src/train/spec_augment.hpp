@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "ser/model_config.hpp"
-#include "train/dataset.hpp"
+#include "engine/dataset.hpp"
 
 namespace ser::train {
 
@@ -17,6 +17,6 @@ namespace ser::train {
 bool spec_augment_enabled(const TrainConfig& t);
 
 // Masks b.x (n, 1, t, n_mels) in place, inside each utterance's valid length only.
-void spec_augment(HostBatch& b, int n_mels, const TrainConfig& t, std::uint64_t seed);
+void spec_augment(engine::HostBatch& b, int n_mels, const TrainConfig& t, std::uint64_t seed);
 
 }  // namespace ser::train

@@ -7,7 +7,7 @@
 
 namespace ser::train {
 
-double train_step(nn::Model<float>& model, EngineSession& session, Optimizer& opt, int n, std::uint64_t seed,
+double train_step(nn::Model<float>& model, engine::EngineSession& session, Optimizer& opt, int n, std::uint64_t seed,
                   double lr, bool probs) {
   const nn::ExecContext& ctx = session.ctx();
   nn::zero(ctx, model.param_table().total(), model.grads());

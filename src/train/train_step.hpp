@@ -5,13 +5,13 @@
 #pragma once
 #include <cstdint>
 
-#include "train/engine_session.hpp"
+#include "engine/engine_session.hpp"
 #include "train/optimizer.hpp"
 
 namespace ser::train {
 
 // Returns the loss (of the global batch when data parallel). When `probs` is true the class probabilities are left in session.probs().
-double train_step(nn::Model<float>& model, EngineSession& session, Optimizer& opt, int n, std::uint64_t seed,
+double train_step(nn::Model<float>& model, engine::EngineSession& session, Optimizer& opt, int n, std::uint64_t seed,
                   double lr, bool probs);
 
 }  // namespace ser::train

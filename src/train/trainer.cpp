@@ -29,9 +29,9 @@
 #include "ser/nn/counter_rng.hpp"
 #include "ser/train.hpp"
 #include "train/attention_probe.hpp"
-#include "train/checkpoint.hpp"
+#include "engine/checkpoint.hpp"
 #include "train/data_parallel.hpp"
-#include "train/engine_session.hpp"
+#include "engine/engine_session.hpp"
 #include "train/evaluate.hpp"
 #include "train/optimizer.hpp"
 #include "train/prefetcher.hpp"
@@ -42,7 +42,7 @@
 
 namespace ser {
 namespace fs = std::filesystem;
-using train::Checkpoint;
+using engine::Checkpoint;
 
 namespace {
 
@@ -57,11 +57,11 @@ std::vector<float> balanced_weights(const FeatureCache& c, const std::vector<int
 }
 
 // Host copies of the model's parameters, state and the Adam moments, as a checkpoint.
-Checkpoint snapshot(const nn::Model<float>& m, const train::Optimizer* opt, const train::EngineSession& s,
-                    const RunConfig& rc, const FeatureCache& cache, const train::Normalizer& norm,
-                    const nlohmann::json& split, const train::Progress& progress,
+engine::Checkpoint snapshot(const nn::Model<float>& m, const train::Optimizer* opt, const engine::EngineSession& s,
+                    const RunConfig& rc, const FeatureCache& cache, const engine::Normalizer& norm,
+                    const nlohmann::json& split, const engine::Progress& progress,
                     const std::vector<std::vector<int>>& order) {
-  Checkpoint c;
+  engine::Checkpoint c;
   c.run_config_toml = to_toml(rc);
   c.feature_config_json = cache.config.to_json();
   c.class_names = cache.class_names;
@@ -119,14 +119,14 @@ RankPlace rank_place(bool data_parallel) {
 
 // The checkpoint to resume from, checked against this run; none for a new run (whose folder must
 // not already hold one).
-std::optional<Checkpoint> checkpoint_to_resume(const TrainOptions& o, const RunConfig& rc, const FeatureCache& cache,
+std::optional<engine::Checkpoint> checkpoint_to_resume(const TrainOptions& o, const RunConfig& rc, const FeatureCache& cache,
                                                const std::string& last_path, int ranks) {
   if (!o.resume) {
     if (fs::exists(last_path))
       throw Error(o.out_dir + " already holds a run (last.h5); use --resume to continue it or another --out");
     return std::nullopt;
   }
-  Checkpoint ck = train::read_checkpoint(last_path);
+  engine::Checkpoint ck = engine::read_checkpoint(last_path);
   if (ck.run_config_toml != to_toml(rc))
     throw file_error(last_path, "was written with another run config; resume with the same --config, --epochs "
                                 "and --batch-size (the checkpoint's config:\n" + ck.run_config_toml + ")");
@@ -144,21 +144,21 @@ std::optional<Checkpoint> checkpoint_to_resume(const TrainOptions& o, const RunC
 }
 
 // The speakers: the checkpoint's on resume, else the options', else the seed's default split.
-train::Split choose_split(const TrainOptions& o, const RunConfig& rc, const FeatureCache& cache,
-                          const std::optional<Checkpoint>& ck) {
+engine::Split choose_split(const TrainOptions& o, const RunConfig& rc, const FeatureCache& cache,
+                          const std::optional<engine::Checkpoint>& ck) {
   const bool refit = o.refit_epochs > 0;
   if (ck)
-    return train::split_by_speakers(cache, ck->split.at("test").get<std::vector<std::string>>(),
+    return engine::split_by_speakers(cache, ck->split.at("test").get<std::vector<std::string>>(),
                                     ck->split.at("validation").get<std::vector<std::string>>(), !refit);
-  if (refit) return train::split_by_speakers(cache, o.test_speakers, {}, false);
-  if (o.test_speakers.empty() && o.validation_speakers.empty()) return train::default_split(cache, rc.train.seed);
-  return train::split_by_speakers(cache, o.test_speakers, o.validation_speakers);
+  if (refit) return engine::split_by_speakers(cache, o.test_speakers, {}, false);
+  if (o.test_speakers.empty() && o.validation_speakers.empty()) return engine::default_split(cache, rc.train.seed);
+  return engine::split_by_speakers(cache, o.test_speakers, o.validation_speakers);
 }
 
 // Uploads a checkpoint's parameters and state into the model, matched by name.
-void load_weights(const std::string& path, const Checkpoint& ck, nn::Model<float>& model, const train::EngineSession& s) {
-  const auto p = train::arrange_by_name(path, ck.param_entries, ck.params, model.param_table(), "parameter");
-  const auto st = train::arrange_by_name(path, ck.state_entries, ck.state, model.state_table(), "state");
+void load_weights(const std::string& path, const engine::Checkpoint& ck, nn::Model<float>& model, const engine::EngineSession& s) {
+  const auto p = engine::arrange_by_name(path, ck.param_entries, ck.params, model.param_table(), "parameter");
+  const auto st = engine::arrange_by_name(path, ck.state_entries, ck.state, model.state_table(), "state");
   nn::upload(s.ctx(), model.params(), p.data(), sizeof(float) * p.size());
   nn::upload(s.ctx(), model.state(), st.data(), sizeof(float) * st.size());
 }
@@ -182,11 +182,11 @@ class Trainer {
   void resume_or_start();
   std::vector<std::vector<int>> batches_of(int epoch) const;
   EpochTotals train_epoch(int epoch);
-  void train_one_batch(const train::HostBatch& global, EpochTotals& t);
+  void train_one_batch(const engine::HostBatch& global, EpochTotals& t);
   void draw_progress(int epoch, int bi, std::size_t batches, int first, double t0, const EpochTotals& t, double& last_draw) const;
   void end_epoch(int epoch, const EpochTotals& t);
   void evaluate_selected(TrainSummary& sum);
-  Checkpoint snapshot_now(bool with_optimizer, const std::vector<std::vector<int>>& order) const {
+  engine::Checkpoint snapshot_now(bool with_optimizer, const std::vector<std::vector<int>>& order) const {
     return snapshot(*model_, with_optimizer ? opt_.get() : nullptr, *session_, rc_, cache_, norm_, split_json_, prog_, order);
   }
 
@@ -202,16 +202,16 @@ class Trainer {
   int k_;
   double hop_s_;                   // seconds per log-mel frame
   std::string last_path_, best_path_, metrics_path_;
-  std::optional<Checkpoint> ck_;
-  train::Split sp_;
+  std::optional<engine::Checkpoint> ck_;
+  engine::Split sp_;
   nlohmann::json split_json_;
-  train::Normalizer norm_;
-  std::unique_ptr<train::EngineSession> session_;
+  engine::Normalizer norm_;
+  std::unique_ptr<engine::EngineSession> session_;
   std::unique_ptr<nn::Model<float>> model_;
-  std::unique_ptr<train::BatchMaker> maker_;
+  std::unique_ptr<engine::BatchMaker> maker_;
   std::unique_ptr<train::Optimizer> opt_;
   std::vector<float> class_weights_;
-  train::Progress prog_;
+  engine::Progress prog_;
   std::int64_t per_epoch_ = 0, total_steps_ = 0;
   int epochs_to_run_ = 0;
   bool tty_ = false;
@@ -241,10 +241,10 @@ Trainer::Trainer(const TrainOptions& o, const FeatureCache& given, std::ostream&
   split_json_ = {{"train", sp_.train_speakers}, {"validation", sp_.validation_speakers}, {"test", sp_.test_speakers}};
   if (refit_) split_json_["refit_epochs"] = o.refit_epochs;
   if (ranks_.size > 1) split_json_["data_parallel_ranks"] = ranks_.size;
-  norm_ = ck_ ? ck_->normalizer : train::fit_normalizer(cache_, sp_.train);
+  norm_ = ck_ ? ck_->normalizer : engine::fit_normalizer(cache_, sp_.train);
 
   // ---- model and memory plan -------------------------------------------------------------------
-  session_ = std::make_unique<train::EngineSession>(o.device, o.kernels, o.deterministic, log_);
+  session_ = std::make_unique<engine::EngineSession>(o.device, o.kernels, o.deterministic, log_);
   if (ranks_.size > 1 && session_->on_gpu())
     throw Error("--data-parallel runs on the CPU only (the GPU path, NCCL, is not built): add --device cpu");
   if (ranks_.size > 1 && rc_.train.batch_size < ranks_.size)
@@ -254,7 +254,7 @@ Trainer::Trainer(const TrainOptions& o, const FeatureCache& given, std::ostream&
   const nn::ModelInputs inputs{cache_.n_mels(),
                                rc_.model.uses_functionals() ? static_cast<int>(cache_.functional_names.size()) : 0, k_};
   model_ = std::make_unique<nn::Model<float>>(rc_.model, inputs);
-  maker_ = std::make_unique<train::BatchMaker>(cache_, norm_, model_->min_frames());
+  maker_ = std::make_unique<engine::BatchMaker>(cache_, norm_, model_->min_frames());
   int max_frames = 0;
   for (const auto* set : {&sp_.train, &sp_.validation, &sp_.test})
     for (int u : *set) max_frames = std::max(max_frames, maker_->length_of(u, 0));
@@ -308,8 +308,8 @@ void Trainer::resume_or_start() {
   }
   if (ck_->adam_m.empty()) throw file_error(last_path_, "has no Adam moments (a weights-only checkpoint cannot be resumed)");
   load_weights(last_path_, *ck_, *model_, *session_);
-  const auto m = train::arrange_by_name(last_path_, ck_->param_entries, ck_->adam_m, model_->param_table(), "Adam moment");
-  const auto v = train::arrange_by_name(last_path_, ck_->param_entries, ck_->adam_v, model_->param_table(), "Adam moment");
+  const auto m = engine::arrange_by_name(last_path_, ck_->param_entries, ck_->adam_m, model_->param_table(), "Adam moment");
+  const auto v = engine::arrange_by_name(last_path_, ck_->param_entries, ck_->adam_v, model_->param_table(), "Adam moment");
   nn::upload(session_->ctx(), opt_->m(), m.data(), sizeof(float) * m.size());
   nn::upload(session_->ctx(), opt_->v(), v.data(), sizeof(float) * v.size());
   prog_ = ck_->progress;
@@ -322,17 +322,17 @@ void Trainer::resume_or_start() {
 // The epoch's batches: the checkpoint's for the epoch a resume continues, else drawn from (seed, epoch).
 std::vector<std::vector<int>> Trainer::batches_of(int epoch) const {
   if (ck_ && epoch == ck_->progress.epoch && !ck_->data_order.empty()) return ck_->data_order;
-  return train::shareable_batches(train::epoch_batches(sp_.train, *maker_, rc_.train.batch_size, rc_.train.bucket_batches,
+  return train::shareable_batches(engine::epoch_batches(sp_.train, *maker_, rc_.train.batch_size, rc_.train.bucket_batches,
                                                        rc_.train.max_frames, rc_.train.seed, epoch),
                                   ranks_.size);
 }
 
 // One step on this rank's rows of the global batch; the loss comes back summed over the ranks.
-void Trainer::train_one_batch(const train::HostBatch& b, EpochTotals& t) {
+void Trainer::train_one_batch(const engine::HostBatch& b, EpochTotals& t) {
   const int ranks = ranks_.size;
   const train::RankSlice slice = train::slice_of(b.n, ranks_.rank, ranks);
-  const train::HostBatch mine = ranks > 1 ? train::take_rows(b, slice) : train::HostBatch{};
-  const train::HostBatch& local = ranks > 1 ? mine : b;
+  const engine::HostBatch mine = ranks > 1 ? train::take_rows(b, slice) : engine::HostBatch{};
+  const engine::HostBatch& local = ranks > 1 ? mine : b;
   {
     const nn::NvtxRange r("load batch");
     session_->load_batch(local);
@@ -382,7 +382,7 @@ EpochTotals Trainer::train_epoch(int epoch) {
   EpochTotals t;
   train::Prefetcher loader(*maker_, order_, static_cast<std::size_t>(first), rc_.train.max_frames, crop_seed,
                            train::spec_augment_enabled(rc_.train) || rc_.train.mixup_alpha > 0 ? &rc_.train : nullptr);
-  train::HostBatch b;  // the global batch
+  engine::HostBatch b;  // the global batch
   double last_draw = 0;
   for (int bi = first; loader.next(b); ++bi) {
     const nn::NvtxRange step_range("train step");
@@ -391,7 +391,7 @@ EpochTotals Trainer::train_epoch(int epoch) {
     prog_.batch = bi + 1;
     draw_progress(epoch, bi, order_.size(), first, t0, t, last_draw);
     if (o_.checkpoint_every > 0 && prog_.step % o_.checkpoint_every == 0) {
-      if (ranks_.writer()) train::write_checkpoint(last_path_, snapshot_now(true, order_));
+      if (ranks_.writer()) engine::write_checkpoint(last_path_, snapshot_now(true, order_));
       ranks_.barrier();
     }
     if (o_.kill_at_step >= 0 && prog_.step == o_.kill_at_step) std::raise(SIGKILL);
@@ -429,7 +429,7 @@ void Trainer::end_epoch(int epoch, const EpochTotals& t) {
     prog_.best_val_ua = vm.ua;
     prog_.best_epoch = epoch + 1;
     prog_.epochs_since_best = 0;
-    if (ranks_.writer()) train::write_checkpoint(best_path_, snapshot_now(false, {}));
+    if (ranks_.writer()) engine::write_checkpoint(best_path_, snapshot_now(false, {}));
   } else {
     ++prog_.epochs_since_best;
   }
@@ -453,7 +453,7 @@ void Trainer::end_epoch(int epoch, const EpochTotals& t) {
                   epoch + 1, t.mean_loss(), t.accuracy(), val.loss, vm.accuracy, vm.ua, better ? " *" : "",
                   now_seconds() - t0);
   log_ << msg << std::flush;
-  if (ranks_.writer()) train::write_checkpoint(last_path_, snapshot_now(true, {}));
+  if (ranks_.writer()) engine::write_checkpoint(last_path_, snapshot_now(true, {}));
   ranks_.barrier();
 }
 
@@ -472,7 +472,7 @@ TrainSummary Trainer::run() {
 
 // The validation-selected (refit: the last) model on validation and test; summary.json.
 void Trainer::evaluate_selected(TrainSummary& sum) {
-  const Checkpoint best = train::read_checkpoint(best_path_);
+  const engine::Checkpoint best = engine::read_checkpoint(best_path_);
   load_weights(best_path_, best, *model_, *session_);
   if (!refit_) {
     const train::Evaluation val = train::evaluate(*model_, *session_, *maker_, sp_.validation, rc_.train.batch_size);

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "inference/model_file.hpp"
-#include "train/checkpoint.hpp"
+#include "engine/checkpoint.hpp"
 #include "ser/audio.hpp"
 #include "ser/cache.hpp"
 #include "ser/corpus.hpp"
@@ -149,9 +149,9 @@ void model_seeds(const fs::path& work, const fs::path& out) {
   fs::copy_file(best, out / "model_file" / "best.h5", fs::copy_options::overwrite_existing);
   // A regression seed: finite weights that overflow to NaN logits (once undefined behaviour in the
   // attention's exp, now an error for the input).
-  ser::train::Checkpoint overflowing = ser::train::read_checkpoint(best.string());
+  ser::engine::Checkpoint overflowing = ser::engine::read_checkpoint(best.string());
   for (float& w : overflowing.params) w *= 1e30f;
-  ser::train::write_checkpoint((out / "model_file" / "overflowing_weights.h5").string(), overflowing);
+  ser::engine::write_checkpoint((out / "model_file" / "overflowing_weights.h5").string(), overflowing);
   const fs::path exported = work / "tiny.safetensors";
   ser::inference::write_safetensors_export(ser::inference::load_model_file(best.string()), exported.string());
   fs::create_directories(out / "safetensors");

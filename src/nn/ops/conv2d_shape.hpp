@@ -1,4 +1,5 @@
-// src/nn/ops/conv2d_shape.hpp — shape validation shared by the conv2d twin, dispatch and launchers.
+// src/nn/ops/conv2d_shape.hpp — shape validation shared by the conv2d twin and dispatch; the CUDA
+// launchers (kernels/conv2d.cu) are reached only through the dispatch and check device limits alone.
 #pragma once
 #include "ser/nn/conv.hpp"
 

@@ -1,4 +1,4 @@
-// src/train/checkpoint.hpp — training checkpoints in HDF5 (docs/checkpoint.md):
+// src/engine/checkpoint.hpp — training checkpoints in HDF5 (docs/checkpoint.md):
 //   /params/<name>, /state/<name>          float32, one dataset per tensor with its shape
 //   /adam/m/<name>, /adam/v/<name>         Adam moments (absent in a weights-only checkpoint)
 //   /normalizer/{logmel_mean,logmel_std,functional_mean,functional_std}
@@ -15,9 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/param_table.hpp"
-#include "train/dataset.hpp"
+#include "engine/dataset.hpp"
 
-namespace ser::train {
+namespace ser::engine {
 
 inline constexpr int kCheckpointFormatVersion = 2;  // 2: the checksum block (cache/h5_seal.cpp)
 
@@ -58,4 +58,4 @@ Checkpoint read_checkpoint(const std::string& path);
 std::vector<float> arrange_by_name(const std::string& path, const std::vector<nn::ParamEntry>& from,
                                    const std::vector<float>& flat, const nn::ParamTable& table, const char* what);
 
-}  // namespace ser::train
+}  // namespace ser::engine

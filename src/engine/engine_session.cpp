@@ -1,12 +1,12 @@
-// src/train/engine_session.cpp — device context and batch upload.
-#include "train/engine_session.hpp"
+// src/engine/engine_session.cpp — device context and batch upload.
+#include "engine/engine_session.hpp"
 
 #include <cstring>
 #include <ostream>
 
 #include "ser/device.hpp"
 
-namespace ser::train {
+namespace ser::engine {
 
 EngineSession::EngineSession(const std::string& device, const std::string& kernels, bool deterministic,
                              std::ostream& log) {
@@ -87,4 +87,4 @@ void EngineSession::load_batch(const HostBatch& b) {
   m.set_batch(ctx_, b.n, b.t, b.lengths);
 }
 
-}  // namespace ser::train
+}  // namespace ser::engine

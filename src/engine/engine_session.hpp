@@ -1,4 +1,4 @@
-// src/train/engine_session.hpp — what training, evaluation and benchmarks share: the device context,
+// src/engine/engine_session.hpp — what training, evaluation and benchmarks share: the device context,
 // a model planned on it, its batch buffers (labels, class weights, probabilities, pinned staging), and
 // uploading a host batch into the model's input slots.
 #pragma once
@@ -10,9 +10,9 @@
 #include "nn/model.hpp"
 #include "ser/nn/exec.hpp"
 #include "ser/nn/loss.hpp"
-#include "train/dataset.hpp"
+#include "engine/dataset.hpp"
 
-namespace ser::train {
+namespace ser::engine {
 
 class EngineSession {
  public:
@@ -54,4 +54,4 @@ class EngineSession {
   double weight_sum_ = 0, mix_weight_sum_ = 0;  // 0 = the loaded batch's own
 };
 
-}  // namespace ser::train
+}  // namespace ser::engine

@@ -1,5 +1,5 @@
-// src/train/dataset.cpp — splits, normalisation statistics, padded batches, epoch order.
-#include "train/dataset.hpp"
+// src/engine/dataset.cpp — splits, normalisation statistics, padded batches, epoch order.
+#include "engine/dataset.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 #include "ser/error.hpp"
 #include "ser/nn/counter_rng.hpp"
 
-namespace ser::train {
+namespace ser::engine {
 
 Split split_by_speakers(const FeatureCache& cache, const std::vector<std::string>& test,
                         const std::vector<std::string>& val, bool validation_required) {
@@ -168,4 +168,4 @@ std::vector<std::vector<int>> eval_batches(const std::vector<int>& indices, cons
   return batches;
 }
 
-}  // namespace ser::train
+}  // namespace ser::engine

@@ -1,4 +1,4 @@
-// src/train/dataset.hpp — what the trainer reads from a feature cache: the utterances of one split,
+// src/engine/dataset.hpp — what the trainer reads from a feature cache: the utterances of one split,
 // normalisation statistics computed on the training utterances only, and padded batches.
 #pragma once
 #include <cstdint>
@@ -7,7 +7,7 @@
 
 #include "ser/cache.hpp"
 
-namespace ser::train {
+namespace ser::engine {
 
 // Speaker-independent split: indices of utterances into the cache.
 struct Split {
@@ -72,4 +72,4 @@ std::vector<std::vector<int>> epoch_batches(const std::vector<int>& indices, con
 std::vector<std::vector<int>> eval_batches(const std::vector<int>& indices, const BatchMaker& maker,
                                            int batch_size);
 
-}  // namespace ser::train
+}  // namespace ser::engine

@@ -1,4 +1,4 @@
-// src/train/bench_train.hpp — `ser bench train`: training throughput, memory and per-layer time of a
+// src/bench/train_bench.hpp — `ser bench train`: training throughput, memory and per-layer time of a
 // model on a cache, for one device and kernel path (a benchmark, not a test).
 #pragma once
 #include <string>
@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ser::train {
+namespace ser::bench {
 
 struct BenchTrainOptions {
   std::string cache, config;
@@ -25,4 +25,4 @@ struct BenchTrainOptions {
 // inference forwards (no gradients) of the same batches.
 nlohmann::json bench_train(const BenchTrainOptions& o, std::ostream& log);
 
-}  // namespace ser::train
+}  // namespace ser::bench

@@ -1,5 +1,5 @@
-// src/train/checkpoint.cpp — writing and reading checkpoints.
-#include "train/checkpoint.hpp"
+// src/engine/checkpoint.cpp — writing and reading checkpoints.
+#include "engine/checkpoint.hpp"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include "ser/error.hpp"
 #include "ser/build_info.hpp"
 
-namespace ser::train {
+namespace ser::engine {
 
 nlohmann::json Progress::to_json() const {
   return {{"step", step}, {"epoch", epoch}, {"batch", batch}, {"best_val_ua", best_val_ua},
@@ -198,4 +198,4 @@ std::vector<float> arrange_by_name(const std::string& path, const std::vector<nn
 }
 
 
-}  // namespace ser::train
+}  // namespace ser::engine
