@@ -16,13 +16,8 @@
 #include <string>
 
 #include "ser/error.hpp"
+#include "ser/host_device.hpp"
 #include "ser/nn/optim_ops.hpp"
-
-#ifdef __CUDACC__
-#define SER_ADAM_HD __host__ __device__ __forceinline__
-#else
-#define SER_ADAM_HD inline
-#endif
 
 namespace ser::nn::adam {
 
@@ -64,35 +59,35 @@ Constants<T> constants(const AdamStep& h) {
 }
 
 // Correctly rounded single operations.
-SER_ADAM_HD float mul(float a, float b) {
+SER_HD float mul(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fmul_rn(a, b);
 #else
   return a * b;
 #endif
 }
-SER_ADAM_HD float add(float a, float b) {
+SER_HD float add(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fadd_rn(a, b);
 #else
   return a + b;
 #endif
 }
-SER_ADAM_HD float sub(float a, float b) {
+SER_HD float sub(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fsub_rn(a, b);
 #else
   return a - b;
 #endif
 }
-SER_ADAM_HD float div(float a, float b) {
+SER_HD float div(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fdiv_rn(a, b);
 #else
   return a / b;
 #endif
 }
-SER_ADAM_HD float root(float a) {
+SER_HD float root(float a) {
 #ifdef __CUDA_ARCH__
   return __fsqrt_rn(a);
 #else
@@ -108,7 +103,7 @@ inline double root(double a) { return std::sqrt(a); }
 
 // One parameter. decay: weight decay applies to this element (k.decay and its mask bit).
 template <typename T>
-SER_ADAM_HD void update(const Constants<T>& k, bool decay, T& p, T g, T& m, T& v) {
+SER_HD void update(const Constants<T>& k, bool decay, T& p, T g, T& m, T& v) {
   if (decay) {
     if (k.decoupled) p = mul(p, k.decay_factor);
     else g = add(g, mul(k.weight_decay, p));

@@ -5,11 +5,7 @@
 #pragma once
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define SER_FASTDIV_HD __host__ __device__ __forceinline__
-#else
-#define SER_FASTDIV_HD inline
-#endif
+#include "ser/host_device.hpp"
 
 namespace ser::cuda {
 
@@ -25,7 +21,7 @@ struct FastDiv {
     magic = static_cast<std::uint32_t>(((one << 32) * ((one << shift) - d)) / d + 1);
   }
 
-  SER_FASTDIV_HD int div(int n) const {
+  SER_HD int div(int n) const {
     const auto un = static_cast<std::uint32_t>(n);
 #ifdef __CUDA_ARCH__
     const std::uint32_t hi = __umulhi(un, magic);
@@ -35,7 +31,7 @@ struct FastDiv {
     return static_cast<int>((hi + un) >> shift);
   }
   // q = n / d, r = n - q * d
-  SER_FASTDIV_HD void divmod(int n, int& q, int& r) const {
+  SER_HD void divmod(int n, int& q, int& r) const {
     q = div(n);
     r = n - q * static_cast<int>(d);
   }

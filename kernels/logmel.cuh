@@ -17,12 +17,7 @@
 #include "cuda_check.cuh"
 #include "frontend_batch.cuh"
 #include "ser/feature_config.hpp"
-
-#ifdef __CUDACC__
-#define SER_HOST_DEVICE __host__ __device__
-#else
-#define SER_HOST_DEVICE
-#endif
+#include "ser/host_device.hpp"
 
 namespace ser::cuda {
 
@@ -32,8 +27,7 @@ namespace ser::cuda {
 // p (0 <= p < n + 2*pad) reads; -1 means zero (constant padding). Reflect mirrors about the edge
 // samples without repeating them (numpy/torch "reflect"), valid for n > pad as min_samples() demands.
 // tests/test_logmel_cuda.cpp checks it against ser::padded_index on the host.
-SER_HOST_DEVICE inline std::int64_t padded_index_dev(std::int64_t p, std::int64_t n, std::int64_t pad,
-                                                     PadMode mode) {
+SER_HD std::int64_t padded_index_dev(std::int64_t p, std::int64_t n, std::int64_t pad, PadMode mode) {
   std::int64_t i = p - pad;
   if (i >= 0 && i < n) return i;
   if (mode == PadMode::constant) return -1;

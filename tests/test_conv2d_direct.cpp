@@ -1,4 +1,4 @@
-// The direct 3x3 convolution of one input channel (src/nn/ops/conv2d_direct_cpu.cpp, the CPU
+// The direct 3x3 convolution of one input channel (kernels/conv2d/direct_cpu.cpp, the CPU
 // twin's path for the first layer) against a naive reference written here in double: forward, dw
 // and db, float and double, on shapes that stress the vector tail (W_out not a multiple of the
 // 8-float vector, or smaller than it), several row chunks, N = 1 and N > 1, padding 0 and 1 per
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/ops/conv2d_direct_cpu.hpp"
+#include "conv2d/direct_cpu.hpp"
 #include "nn_test_util.hpp"
 #include "ser/nn/conv.hpp"
 

@@ -1,4 +1,4 @@
-// Masked batch normalisation, CPU twin (src/nn/ops/batchnorm_cpu.cpp): training forward against a
+// Masked batch normalisation, CPU twin (kernels/batchnorm/cpu.cpp): training forward against a
 // naive double reference, the running-statistics update against hand computation, masking (padded
 // values never reach the statistics, padded outputs are exactly 0, a length-0 utterance, all lengths
 // 0), inference forward, backward against central finite differences in double for x, gamma and

@@ -1,4 +1,4 @@
-// The CUDA batch-norm kernels (kernels/batchnorm.cu) against the CPU twin, through the dispatch on
+// The CUDA batch-norm kernels (kernels/batchnorm/cuda.cu) against the CPU twin, through the dispatch on
 // a GpuHandles context: training forward (y, mean, invstd, running statistics), inference forward
 // and backward (dx overwritten, dgamma/dbeta accumulated onto random values; also without dx). The
 // shapes cover both reduction plans (one block per channel; a channel split over several blocks

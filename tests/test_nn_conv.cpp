@@ -1,4 +1,4 @@
-// The CPU twin of 2-D convolution (src/nn/ops/conv2d_cpu.cpp: im2col + OpenBLAS) against a naive
+// The CPU twin of 2-D convolution (kernels/conv2d/cpu.cpp: im2col + OpenBLAS) against a naive
 // direct convolution written here in double, on odd shapes (non-square kernels, strides 1-3,
 // paddings 0-2, the 1x1 shortcut, a shape that needs several im2col chunks); the backward against
 // central finite differences in double; the gradient contract (dw/db accumulate, dx overwrites,

@@ -1,5 +1,5 @@
-// 2-D convolution on the GPU — the hand-written implicit-GEMM kernels (kernels/conv2d.cu) and the
-// cuDNN vendor path (kernels/conv2d_cudnn.cu) — against the CPU twin, through the dispatch functions
+// 2-D convolution on the GPU — the hand-written implicit-GEMM kernels (kernels/conv2d/cuda.cu) and the
+// cuDNN vendor path (kernels/conv2d/cudnn.cu) — against the CPU twin, through the dispatch functions
 // on a GpuHandles context. Odd shapes (strides 1-3, non-square kernels, paddings 0-2, every tile
 // size, split-K) and the models' shapes. Outputs start poisoned with NaN; dw/db start from random
 // values (accumulation); the hand-written backward must be bit-identical across runs. Skips

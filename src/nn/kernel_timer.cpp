@@ -31,6 +31,14 @@ KernelTimer::~KernelTimer() {
 
 KernelTimer* KernelTimer::active() { return t_active; }
 
+OpTimer::OpTimer(const ExecContext& ctx, const char* name) : timer_(t_active) {
+  if (timer_) timer_->op_begin(ctx, name);
+}
+
+OpTimer::~OpTimer() {
+  if (timer_) timer_->op_end();
+}
+
 void KernelTimer::start_recording() {
   if (t_active == this) return;
   if (t_active) throw Error("kernel timing: another timer is already recording on this thread");

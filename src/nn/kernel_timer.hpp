@@ -1,6 +1,6 @@
 // src/nn/kernel_timer.hpp — a per-op time table for when Nsight is not at hand (`ser bench train
-// --kernel-timing`). While a KernelTimer records on a thread, every op dispatch function of
-// src/nn/ops/*.cpp (an OpTimer at its top) is bracketed: on the GPU by a pair of CUDA events on the
+// --kernel-timing`). While a KernelTimer records on a thread, every op dispatch function (an
+// OpTimer at its top, ser/nn/op_timer.hpp) is bracketed: on the GPU by a pair of CUDA events on the
 // op's stream, read only when the table is resolved (no synchronisation per op while recording); on
 // the CPU by steady_clock. Ops called from inside another op are counted in the outer one only.
 //
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ser/nn/exec.hpp"
+#include "ser/nn/op_timer.hpp"
 
 namespace ser::nn {
 
@@ -87,22 +88,6 @@ class KernelTimer {
   Clock::time_point step_t0_{};
   std::int64_t steps_ = 0;
   double step_seconds_ = 0;
-};
-
-// At the top of each op dispatch function: times the op when a KernelTimer records on this thread.
-class OpTimer {
- public:
-  OpTimer(const ExecContext& ctx, const char* name) : timer_(KernelTimer::active()) {
-    if (timer_) timer_->op_begin(ctx, name);
-  }
-  ~OpTimer() {
-    if (timer_) timer_->op_end();
-  }
-  OpTimer(const OpTimer&) = delete;
-  OpTimer& operator=(const OpTimer&) = delete;
-
- private:
-  KernelTimer* timer_;
 };
 
 }  // namespace ser::nn

@@ -23,14 +23,16 @@ target_compile_options(simt_rewrite PRIVATE ${SER_CXX_WARNINGS} -Wno-restrict)  
 
 # ---- the rewritten kernel sources ------------------------------------------------------------------
 # bench_blocking.cu (inline PTX %globaltimer, __nanosleep) stays GPU-only: bench_blocking_standin.cpp
-# replaces its launcher. conv2d_cudnn.cu compiles to nothing without cuDNN, as in a CPU build.
-file(GLOB SIMT_CU CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/kernels/*.cu)
-file(GLOB SIMT_CUH CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/kernels/*.cuh)
+# replaces its launcher. conv2d/cudnn.cu compiles to nothing without cuDNN, as in a CPU build.
+# An op's folder (kernels/conv2d/ ...) keeps its path below ${SIMT_REWRITTEN}, so "conv2d/kernels.cuh"
+# finds the rewritten copy first.
+file(GLOB_RECURSE SIMT_CU CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/kernels/*.cu)
+file(GLOB_RECURSE SIMT_CUH CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/kernels/*.cuh)
 list(FILTER SIMT_CU EXCLUDE REGEX "/bench_blocking\\.cu$")
 set(SIMT_KERNEL_SOURCES "")
 set(SIMT_KERNEL_HEADERS "")
 foreach(src ${SIMT_CU} ${SIMT_CUH})
-  get_filename_component(name ${src} NAME)
+  file(RELATIVE_PATH name ${CMAKE_CURRENT_SOURCE_DIR}/kernels ${src})
   if(name MATCHES "\\.cu$")
     set(out ${SIMT_REWRITTEN}/${name}.cpp)
     list(APPEND SIMT_KERNEL_SOURCES ${out})
@@ -38,8 +40,9 @@ foreach(src ${SIMT_CU} ${SIMT_CUH})
     set(out ${SIMT_REWRITTEN}/${name})
     list(APPEND SIMT_KERNEL_HEADERS ${out})
   endif()
+  get_filename_component(out_dir ${out} DIRECTORY)
   add_custom_command(OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${SIMT_REWRITTEN}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
     COMMAND simt_rewrite ${src} ${out}
     DEPENDS simt_rewrite ${src}
     COMMENT "SIMT emulator: rewriting kernels/${name}" VERBATIM)
@@ -73,7 +76,7 @@ endfunction()
 # ---- host code: the CUDA-aware src/*.cpp, once for every variant -------------------------------------
 # (the rest compile to the same objects in either build: ser_shared_host, CMakeLists.txt)
 set(SIMT_HOST_SOURCES ${SER_CUDA_AWARE_SOURCES})
-list(FILTER SIMT_HOST_SOURCES EXCLUDE REGEX "/src/device/no_cuda_.*\\.cpp$")
+list(FILTER SIMT_HOST_SOURCES EXCLUDE REGEX "/no_cuda_[^/]*\\.cpp$")
 add_library(ser_simt_host OBJECT ${SIMT_HOST_SOURCES})
 add_dependencies(ser_simt_host ser_build_commit)
 simt_common(ser_simt_host)

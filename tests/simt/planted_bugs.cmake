@@ -14,21 +14,24 @@ function(simt_planted_bug name)
     return()  # that sanitizer variant is not configured
   endif()
   set(dir ${CMAKE_BINARY_DIR}/simt_planted/${name})
-  get_filename_component(file_name ${B_FILE} NAME)
-  get_filename_component(tu_name ${B_TU} NAME)
-  set(planted ${dir}/${file_name})
-  if(file_name MATCHES "\\.cu$")
+  # Paths below kernels/ are kept, so the planted file shadows its original for every include.
+  file(RELATIVE_PATH file_rel ${PROJECT_SOURCE_DIR}/kernels ${PROJECT_SOURCE_DIR}/${B_FILE})
+  file(RELATIVE_PATH tu_rel ${PROJECT_SOURCE_DIR}/kernels ${PROJECT_SOURCE_DIR}/${B_TU})
+  set(planted ${dir}/${file_rel})
+  if(file_rel MATCHES "\\.cu$")
     set(planted ${planted}.cpp)
   endif()
+  get_filename_component(planted_dir ${planted} DIRECTORY)
   add_custom_command(OUTPUT ${planted}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${planted_dir}
     COMMAND simt_rewrite ${PROJECT_SOURCE_DIR}/${B_FILE} ${planted} --plant "${B_FIND}" "${B_REPLACE}"
     DEPENDS simt_rewrite ${PROJECT_SOURCE_DIR}/${B_FILE}
     COMMENT "SIMT emulator: planting ${name} in ${B_FILE}" VERBATIM)
-  set(tu ${dir}/${tu_name}.cpp)
+  set(tu ${dir}/${tu_rel}.cpp)
   if(NOT tu STREQUAL planted)  # the bug is in a header: its translation unit, unplanted, beside it
+    get_filename_component(tu_dir ${tu} DIRECTORY)
     add_custom_command(OUTPUT ${tu}
-      COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${tu_dir}
       COMMAND simt_rewrite ${PROJECT_SOURCE_DIR}/${B_TU} ${tu}
       DEPENDS simt_rewrite ${PROJECT_SOURCE_DIR}/${B_TU} VERBATIM)
   endif()
@@ -42,6 +45,7 @@ function(simt_planted_bug name)
   simt_common(${exe})
   simt_kernel_flags(${exe} ${B_VARIANT})
   target_include_directories(${exe} BEFORE PRIVATE ${dir} ${SIMT_REWRITTEN})
+  target_include_directories(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/kernels)  # plain host headers (launch.hpp)
   # The planted translation unit comes first, so the archive's original is never pulled in.
   target_link_libraries(${exe} PRIVATE $<TARGET_OBJECTS:ser_simt_test_objects> $<TARGET_OBJECTS:ser_simt_selftest_${B_VARIANT}>
                                        $<TARGET_OBJECTS:ser_simt_options_${B_VARIANT}>
@@ -59,20 +63,20 @@ endfunction()
 
 # A removed __syncthreads: the P·V product reads score entries the other lanes have not written yet
 # (NaN from the poisoned shared tile, or the previous tile's values).
-simt_planted_bug(sdpa_barrier_removed VARIANT plain FILE kernels/sdpa_kernels.cuh TU kernels/sdpa.cu
+simt_planted_bug(sdpa_barrier_removed VARIANT plain FILE kernels/sdpa/kernels.cuh TU kernels/sdpa/cuda.cu
   FIND "    __syncthreads()\\s\\n    tile_accumulate<D>(ps, vs, ty, tx, acc)\\s"
   REPLACE "\\n    tile_accumulate<D>(ps, vs, ty, tx, acc)\\s"
   FILTER NnAttentionCuda.SdpaForwardMatchesCpuTwin SCHEDULE forward EXPECT "unwritten or NaN")
 
 # An early return before a barrier.
-simt_planted_bug(sdpa_early_return VARIANT plain FILE kernels/sdpa_kernels.cuh TU kernels/sdpa.cu
+simt_planted_bug(sdpa_early_return VARIANT plain FILE kernels/sdpa/kernels.cuh TU kernels/sdpa/cuda.cu
   FIND "  float* lse_h = lse + (static_cast<std::int64_t>(n) * p.heads + h) * p.t\\s  // (T)"
   REPLACE "  float* lse_h = lse + (static_cast<std::int64_t>(n) * p.heads + h) * p.t\\s if (threadIdx.x == 5) return\\s"
   FILTER NnAttentionCuda.SdpaForwardMatchesCpuTwin SCHEDULE reverse
-  EXPECT "sdpa_kernels.cuh:[0-9]+: 1 thread exited while 127 wait at __syncthreads")
+  EXPECT "sdpa/kernels.cuh:[0-9]+: 1 thread exited while 127 wait at __syncthreads")
 
 # A wrong shuffle offset: the last step of the 8-lane row sum crosses into the next row's lanes.
-simt_planted_bug(sdpa_shuffle_offset VARIANT plain FILE kernels/sdpa_kernels.cuh TU kernels/sdpa.cu
+simt_planted_bug(sdpa_shuffle_offset VARIANT plain FILE kernels/sdpa/kernels.cuh TU kernels/sdpa/cuda.cu
   FIND "  return v + __shfl_xor_sync(kFullMask, v, 4)\\s" REPLACE "  return v + __shfl_xor_sync(kFullMask, v, 8)\\s"
   FILTER NnAttentionCuda.SdpaForwardMatchesCpuTwin SCHEDULE random:7 EXPECT "nmse\\(gpu, cpu\\)")
 
@@ -88,7 +92,7 @@ simt_planted_bug(logmel_shared_one_short VARIANT asan FILE kernels/logmel_cufft.
   FILTER LogMelCuda.CufftPathMatchesCpuTwin SCHEDULE forward EXPECT "heap-buffer-overflow")
 
 # A misaligned float4 load (one float past the aligned address).
-simt_planted_bug(sdpa_misaligned_float4 VARIANT asan FILE kernels/sdpa_kernels.cuh TU kernels/sdpa.cu
+simt_planted_bug(sdpa_misaligned_float4 VARIANT asan FILE kernels/sdpa/kernels.cuh TU kernels/sdpa/cuda.cu
   FIND "        val = *reinterpret_cast<const float4*>(src)\\s" REPLACE "        val = *reinterpret_cast<const float4*>(src + 1)\\s"
   FILTER NnAttentionCuda.SdpaForwardMatchesCpuTwin SCHEDULE forward
   EXPECT "misaligned address 0x[0-9a-f]+ for type 'const (struct )?float4', which requires 16 byte alignment")

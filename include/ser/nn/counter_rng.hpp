@@ -4,15 +4,11 @@
 #pragma once
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define SER_NN_HD __host__ __device__ __forceinline__
-#else
-#define SER_NN_HD inline
-#endif
+#include "ser/host_device.hpp"
 
 namespace ser::nn {
 
-SER_NN_HD std::uint64_t mix64(std::uint64_t z) {
+SER_HD std::uint64_t mix64(std::uint64_t z) {
   z += 0x9e3779b97f4a7c15ULL;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -20,7 +16,7 @@ SER_NN_HD std::uint64_t mix64(std::uint64_t z) {
 }
 
 // Uniform float in [0, 1) with 24 random bits.
-SER_NN_HD float uniform01(std::uint64_t seed, std::uint64_t index) {
+SER_HD float uniform01(std::uint64_t seed, std::uint64_t index) {
   return static_cast<float>(mix64(seed ^ mix64(index)) >> 40) * (1.0f / 16777216.0f);
 }
 

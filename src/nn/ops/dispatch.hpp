@@ -1,12 +1,12 @@
-// src/nn/ops/dispatch.hpp — what every op's dispatch file needs to pick the CPU twin or the CUDA
-// launcher: the context's stream as a cudaStream_t, or the error for a build without CUDA; the
-// element-count check of the elementwise ops; the per-op timer (an OpTimer at the top of every
-// dispatch function, nn/kernel_timer.hpp).
+// src/nn/ops/dispatch.hpp — what the dispatch files of src/nn/ops need to pick the CPU twin or the
+// CUDA launcher: the context's stream as a cudaStream_t, or the error for a build without CUDA; the
+// element-count check of the elementwise ops; the per-op timer (ser/nn/op_timer.hpp). The ops with
+// a folder of their own in kernels/ need none of it: their launchers take the context.
 #pragma once
 #include <cstdint>
 #include <string>
 
-#include "nn/kernel_timer.hpp"
+#include "ser/nn/op_timer.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/exec.hpp"
 

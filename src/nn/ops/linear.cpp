@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "nn/kernel_timer.hpp"
+#include "ser/nn/op_timer.hpp"
 #include "nn/ops/linear_shape.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/linear.hpp"

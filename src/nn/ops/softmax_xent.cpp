@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "nn/kernel_timer.hpp"
+#include "ser/nn/op_timer.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/loss.hpp"
 

@@ -3,7 +3,7 @@
 // (kernels/temporal_pool.cu) by ctx.device.
 #include <string>
 
-#include "nn/ops/attention_shape.hpp"
+#include "nn/ops/sequence_shape.hpp"
 #include "nn/ops/dispatch.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/attention.hpp"

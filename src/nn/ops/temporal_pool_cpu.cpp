@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "nn/ops/attention_shape.hpp"
+#include "nn/ops/sequence_shape.hpp"
 #include "ser/nn/attention.hpp"
 
 namespace ser::nn {

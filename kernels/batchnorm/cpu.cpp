@@ -1,5 +1,5 @@
-// src/nn/ops/batchnorm_cpu.cpp — CPU twin of masked batch normalisation (ser/nn/batchnorm.hpp), the
-// oracle of kernels/batchnorm.cu.
+// kernels/batchnorm/cpu.cpp — CPU twin of masked batch normalisation (ser/nn/batchnorm.hpp), the
+// oracle of the CUDA kernels (cuda.cu).
 //
 // Statistics: per channel, a two-pass mean / biased variance in double over the valid elements (h <
 // lengths[n]) only, each plane's part summed with eight interleaved partial sums (fixed order). The saved mean and invstd are rounded to T, and normalisation and backward use
@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "nn/ops/batchnorm_shape.hpp"
+#include "batchnorm/shape.hpp"
 #include "ser/nn/batchnorm.hpp"
 
 namespace ser::nn {

@@ -1,5 +1,6 @@
-// kernels/conv2d_cudnn.cu — the vendor path of 2-D convolution (--kernels vendor): cuDNN's legacy
-// convolution API, NCHW FP32. Host code only; compiled to nothing without SER_WITH_CUDNN.
+// kernels/conv2d/cudnn.cu — the vendor path of 2-D convolution (--kernels vendor, cudnn.hpp): cuDNN's
+// legacy convolution API, NCHW FP32. Host code only; without SER_WITH_CUDNN only the stand-ins at
+// the end, which say that cuDNN is missing.
 //
 // Per (handle, shape, deterministic) a Plan holds the descriptors, the algorithm of each pass and
 // its workspace size, chosen once by cuDNN's heuristics (cudnnGetConvolution*Algorithm_v7) and
@@ -23,7 +24,7 @@
 #include <mutex>
 #include <string>
 
-#include "conv2d.cuh"
+#include "conv2d/cudnn.hpp"
 #include "ser/error.hpp"
 
 namespace ser::cuda {
@@ -203,6 +204,37 @@ void conv2d_cudnn_backward(void* cudnn, bool deterministic, const nn::Conv2dShap
                                                    workspace, plan->filter_ws, &one, plan->w, dw));
   }
   if (db) SER_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, &one, plan->y, dy, &one, plan->bias, db));
+}
+
+}  // namespace ser::cuda
+
+#else  // !SER_WITH_CUDNN
+
+#include <string>
+
+#include "conv2d/cudnn.hpp"
+#include "ser/error.hpp"
+
+namespace ser::cuda {
+namespace {
+
+[[noreturn]] void no_cudnn(const char* who) {
+  throw Error(std::string(who) + ": --kernels vendor needs cuDNN, and ser was built without it "
+                                 "(cudnn.h / libcudnn not found at configure time); use --kernels handwritten");
+}
+
+}  // namespace
+
+std::size_t conv2d_cudnn_workspace_bytes(void*, bool, const nn::Conv2dShape&) {
+  no_cudnn("conv2d_workspace_bytes");
+}
+void conv2d_cudnn_forward(void*, bool, const nn::Conv2dShape&, const float*, const float*, const float*, float*,
+                          void*) {
+  no_cudnn("conv2d_forward");
+}
+void conv2d_cudnn_backward(void*, bool, const nn::Conv2dShape&, const float*, const float*, const float*, float*,
+                           float*, float*, void*) {
+  no_cudnn("conv2d_backward");
 }
 
 }  // namespace ser::cuda

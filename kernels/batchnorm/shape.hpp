@@ -1,8 +1,9 @@
-// src/nn/ops/batchnorm_shape.hpp — shape validation and the valid-length rule shared by the batch-norm
-// twin, dispatch and launchers.
+// kernels/batchnorm/shape.hpp — the shape rule of batch normalisation (checked once by the dispatch,
+// dispatch.cpp, and by the CPU twin, cpu.cpp) and the valid-element count of its statistics.
 #pragma once
 #include <cstdint>
 
+#include "ser/host_device.hpp"
 #include "ser/nn/batchnorm.hpp"
 
 namespace ser::nn {
@@ -13,8 +14,7 @@ void batchnorm_check_shape(const BatchNormShape& s, const char* who);
 
 // Valid time steps of sample n: lengths[n] clamped to [0, H]; H without lengths.
 inline int batchnorm_valid_len(const BatchNormShape& s, const int* lengths, int n) {
-  if (!lengths) return s.h;
-  return lengths[n] < 0 ? 0 : (lengths[n] > s.h ? s.h : lengths[n]);
+  return valid_length(lengths, n, s.h);
 }
 
 // Elements each channel's statistics cover: W * Σ_n valid_len(n).

@@ -1,12 +1,12 @@
-// kernels/sdpa.cu — launchers of the fused attention kernels (device code and design notes in
-// sdpa_kernels.cuh): head-dim bucket selection (16 / 32 / 64 / 128), the shared-memory opt-in above
+// kernels/sdpa/cuda.cu — launchers of the fused attention kernels (device code and design notes in
+// kernels.cuh): head-dim bucket selection (16 / 32 / 64 / 128), the shared-memory opt-in above
 // 48 KiB, and the launches.
 #include <cstdint>
 #include <string>
 
 #include "cuda_check.cuh"
-#include "sdpa.cuh"
-#include "sdpa_kernels.cuh"
+#include "sdpa/kernels.cuh"
+#include "sdpa/launch.hpp"
 #include "ser/error.hpp"
 
 namespace ser::cuda {
@@ -84,9 +84,10 @@ std::size_t sdpa_workspace_bytes(const nn::SdpaShape& s) {
   return (bytes + 255) / 256 * 256;
 }
 
-void launch_sdpa_forward(const nn::SdpaShape& s, const float* q, const float* k, const float* v,
-                         const int* lengths, float* o, float* lse, cudaStream_t stream) {
+void launch_sdpa_forward(const nn::ExecContext& ctx, const nn::SdpaShape& s, const float* q, const float* k,
+                         const float* v, const int* lengths, float* o, float* lse) {
   check_device_limits(s, "sdpa_forward");
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (s.n == 0) return;
   const bool vec4 = s.head_dim % 4 == 0 && aligned16(q) && aligned16(k) && aligned16(v);
   const SdpaParams p = make_params(s, lengths, vec4);
@@ -96,10 +97,11 @@ void launch_sdpa_forward(const nn::SdpaShape& s, const float* q, const float* k,
   else forward_bucket<128>(p, s, q, k, v, o, lse, stream);
 }
 
-void launch_sdpa_backward(const nn::SdpaShape& s, const float* q, const float* k, const float* v,
-                          const float* o, const float* lse, const float* dout, const int* lengths, float* dq,
-                          float* dk, float* dv, void* workspace, cudaStream_t stream) {
+void launch_sdpa_backward(const nn::ExecContext& ctx, const nn::SdpaShape& s, const float* q, const float* k,
+                          const float* v, const float* o, const float* lse, const float* dout, const int* lengths,
+                          float* dq, float* dk, float* dv, void* workspace) {
   check_device_limits(s, "sdpa_backward");
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (s.n == 0) return;
   if (!workspace) throw Error("sdpa_backward: the CUDA backward needs a workspace of sdpa_workspace_bytes()");
   const bool vec4 = s.head_dim % 4 == 0 && aligned16(q) && aligned16(k) && aligned16(v) && aligned16(dout);

@@ -1,5 +1,5 @@
-// kernels/sdpa_kernels.cuh — device code of the fused scaled dot-product attention (included by
-// sdpa.cu; launchers and the choice of head-dim bucket there).
+// kernels/sdpa/kernels.cuh — device code of the fused scaled dot-product attention (included by
+// cuda.cu; launchers and the choice of head-dim bucket there).
 //
 // Layout: q, k, v, o, dq, dk, dv, dout are (N, T, heads, head_dim); one (sequence n, head h) is a
 // (T, head_dim) matrix with row stride ld = heads * head_dim. lse and the backward's row dots D are
@@ -36,6 +36,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "ser/host_device.hpp"
+
 namespace ser::cuda::sdpa {
 
 constexpr int kThreads = 128;
@@ -71,7 +73,7 @@ struct SdpaParams {
 };
 
 __device__ __forceinline__ int seq_length(const SdpaParams& p, int n) {
-  return p.lengths ? min(max(p.lengths[n], 0), p.t) : p.t;
+  return nn::valid_length(p.lengths, n, p.t);
 }
 
 // Offset of element (n, t = 0, h, 0) of a (N, T, heads, head_dim) tensor.

@@ -1,4 +1,4 @@
-// kernels/conv2d_kernels.cuh — device code of the hand-written convolution (included by conv2d.cu).
+// kernels/conv2d/kernels.cuh — device code of the hand-written convolution (included by cuda.cu).
 //
 // All three passes are one tiled SGEMM main loop over a different implicit matrix product; no
 // im2col matrix is ever written to memory — each operand tile is gathered straight from the

@@ -1,5 +1,5 @@
-// src/nn/ops/conv2d_direct_cpu.cpp — direct 3x3 convolution of one input channel
-// (conv2d_direct_cpu.hpp): the forward and the weight / bias gradients without im2col or GEMM.
+// kernels/conv2d/direct_cpu.cpp — direct 3x3 convolution of one input channel
+// (direct_cpu.hpp): the forward and the weight / bias gradients without im2col or GEMM.
 //
 // A chunk is kRowsPerChunk output rows of one sample. Its three-row-taller slice of the input is
 // first copied into a zero-bordered plane, so the inner loops have no bounds tests: output column
@@ -13,7 +13,7 @@
 // baseline (target_clones, chosen at load time); the baseline runs each vector as two SSE halves.
 // Like the rest of ser_core this file is built with -ffp-contract=off, so every clone does the same
 // multiplies and adds, in the same order, and gives the same bits.
-#include "nn/ops/conv2d_direct_cpu.hpp"
+#include "conv2d/direct_cpu.hpp"
 #include "ser/device.hpp"
 
 #include <algorithm>

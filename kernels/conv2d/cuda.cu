@@ -1,11 +1,13 @@
-// kernels/conv2d.cu — launchers of the hand-written convolution kernels (device code and design notes
-// in conv2d_kernels.cuh): tile selection, the split-K plan of the weight gradient, and the launches.
+// kernels/conv2d/cuda.cu — launchers of the hand-written convolution kernels (device code and design
+// notes in kernels.cuh): tile selection, the split-K plan of the weight gradient, and the launches;
+// and the choice between them and cuDNN (cudnn.cu) by ctx.kernels.
 #include <algorithm>
 #include <cstdint>
 #include <string>
 
-#include "conv2d.cuh"
-#include "conv2d_kernels.cuh"
+#include "conv2d/cudnn.hpp"
+#include "conv2d/kernels.cuh"
+#include "conv2d/launch.hpp"
 #include "cuda_check.cuh"
 #include "ser/error.hpp"
 
@@ -157,21 +159,18 @@ void with_tile(int rows, F&& f) {
   }
 }
 
-}  // namespace
-
-// The dispatch (src/nn/ops/conv2d.cpp) has checked the shape (conv2d_check_shape) before any of these.
-std::size_t conv2d_workspace_bytes(const nn::Conv2dShape& s) {
+std::size_t handwritten_workspace_bytes(const nn::Conv2dShape& s) {
   return plan_bwd_weight(s).workspace_floats * sizeof(float);
 }
 
-void launch_conv2d_forward(const nn::Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
-                           cudaStream_t stream) {
+void handwritten_forward(const nn::Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
+                         cudaStream_t stream) {
   const ConvParams p = make_params(s);
   with_tile(pick_rows(s.c_out), [&]<class Cfg>() { fwd_with<Cfg>(p, x, w, b, y, stream); });
 }
 
-void launch_conv2d_backward(const nn::Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx,
-                            float* dw, float* db, void* workspace, cudaStream_t stream) {
+void handwritten_backward(const nn::Conv2dShape& s, const float* x, const float* w, const float* dy, float* dx,
+                          float* dw, float* db, void* workspace, cudaStream_t stream) {
   const ConvParams p = make_params(s);
   if (dx) with_tile(pick_rows(s.c_in), [&]<class Cfg>() { bwd_data_with<Cfg>(p, dy, w, dx, stream); });
   if (dw) {
@@ -193,6 +192,28 @@ void launch_conv2d_backward(const nn::Conv2dShape& s, const float* x, const floa
     conv::conv2d_bwd_bias_kernel<kThreads><<<s.c_out, kThreads, 0, stream>>>(dy, s.n, s.c_out, p.howo, db);
     SER_CUDA_CHECK_LAUNCH("conv2d_bwd_bias_kernel");
   }
+}
+
+bool vendor(const nn::ExecContext& ctx) { return ctx.kernels == nn::KernelPath::vendor; }
+
+}  // namespace
+
+// The dispatch (dispatch.cpp) has checked the shape (conv2d_check_shape) before any of these.
+std::size_t conv2d_workspace_bytes(const nn::ExecContext& ctx, const nn::Conv2dShape& s) {
+  if (vendor(ctx)) return conv2d_cudnn_workspace_bytes(ctx.cudnn, ctx.deterministic, s);
+  return handwritten_workspace_bytes(s);
+}
+
+void launch_conv2d_forward(const nn::ExecContext& ctx, const nn::Conv2dShape& s, const float* x, const float* w,
+                           const float* b, float* y, void* workspace) {
+  if (vendor(ctx)) return conv2d_cudnn_forward(ctx.cudnn, ctx.deterministic, s, x, w, b, y, workspace);
+  handwritten_forward(s, x, w, b, y, static_cast<cudaStream_t>(ctx.stream));  // needs no workspace
+}
+
+void launch_conv2d_backward(const nn::ExecContext& ctx, const nn::Conv2dShape& s, const float* x, const float* w,
+                            const float* dy, float* dx, float* dw, float* db, void* workspace) {
+  if (vendor(ctx)) return conv2d_cudnn_backward(ctx.cudnn, ctx.deterministic, s, x, w, dy, dx, dw, db, workspace);
+  handwritten_backward(s, x, w, dy, dx, dw, db, workspace, static_cast<cudaStream_t>(ctx.stream));
 }
 
 }  // namespace ser::cuda

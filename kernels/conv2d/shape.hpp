@@ -1,5 +1,6 @@
-// src/nn/ops/conv2d_shape.hpp — shape validation shared by the conv2d twin and dispatch; the CUDA
-// launchers (kernels/conv2d.cu) are reached only through the dispatch and check device limits alone.
+// kernels/conv2d/shape.hpp — the shape rule of 2-D convolution, checked by the dispatch
+// (dispatch.cpp, once) and the CPU twin (cpu.cpp); the CUDA launchers (cuda.cu) are reached only
+// through the dispatch and check device limits alone.
 #pragma once
 #include "ser/nn/conv.hpp"
 

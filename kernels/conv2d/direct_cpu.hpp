@@ -1,4 +1,4 @@
-// src/nn/ops/conv2d_direct_cpu.hpp — direct 3x3 convolution of a single input channel: the CPU
+// kernels/conv2d/direct_cpu.hpp — direct 3x3 convolution of a single input channel: the CPU
 // twin's path for the models' first layer (1 -> C_out over the log-mel spectrogram), where the
 // im2col + GEMM path has K = 9 and spends its time packing instead of multiplying.
 // conv2d_forward_cpu / conv2d_backward_cpu (ser/nn/conv.hpp) take it whenever

@@ -1,4 +1,4 @@
-// src/nn/ops/conv2d_cpu.cpp — CPU twin of 2-D convolution: im2col + OpenBLAS GEMM per sample, and
+// kernels/conv2d/cpu.cpp — CPU twin of 2-D convolution: im2col + OpenBLAS GEMM per sample, and
 // col2im for the input gradient.
 //
 // Work is done one sample at a time and, inside a sample, in chunks of whole output rows, so the
@@ -17,8 +17,8 @@
 #include <cstring>
 #include <vector>
 
-#include "nn/ops/conv2d_direct_cpu.hpp"
-#include "nn/ops/conv2d_shape.hpp"
+#include "conv2d/direct_cpu.hpp"
+#include "conv2d/shape.hpp"
 #include "ser/nn/conv.hpp"
 
 namespace ser::nn {

@@ -1,17 +1,14 @@
-// src/nn/ops/batchnorm.cpp — dispatch of masked batch normalisation (ser/nn/batchnorm.hpp): the CPU
-// twin (batchnorm_cpu.cpp) on Device::cpu, the CUDA kernels (kernels/batchnorm.cu) on Device::cuda.
+// kernels/batchnorm/dispatch.cpp — dispatch of masked batch normalisation (ser/nn/batchnorm.hpp): the
+// CPU twin (cpu.cpp) on Device::cpu, the CUDA kernels (launch.hpp, cuda.cu) on Device::cuda.
 #include <climits>
 #include <cstdint>
 #include <string>
 
-#include "nn/kernel_timer.hpp"
-#include "nn/ops/batchnorm_shape.hpp"
+#include "batchnorm/launch.hpp"
+#include "batchnorm/shape.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/batchnorm.hpp"
-
-#ifdef SER_WITH_CUDA
-#include "batchnorm.cuh"
-#endif
+#include "ser/nn/op_timer.hpp"
 
 namespace ser::nn {
 
@@ -30,10 +27,6 @@ void batchnorm_check_shape(const BatchNormShape& s, const char* who) {
 
 namespace {
 
-[[noreturn]] [[maybe_unused]] void no_cuda(const char* who) {
-  throw Error(std::string(who) + ": Device::cuda requested but ser was built without CUDA");
-}
-
 // Summing the CUDA kernels' per-channel statistics over ranks (NCCL, between the stats and finalise
 // kernels and in backward) is not built, so data-parallel training runs on the CPU only.
 [[noreturn]] void no_cross_rank_kernels(const char* who) {
@@ -50,13 +43,8 @@ void batchnorm_forward_train(const ExecContext& ctx, const BatchNormShape& s, co
     return batchnorm_forward_train_cpu<float>(s, x, lengths, gamma, beta, y, mean, invstd, running_mean,
                                               running_var, ctx.ranks);
   if (ctx.ranks) no_cross_rank_kernels("batchnorm_forward_train");
-#ifdef SER_WITH_CUDA
   batchnorm_check_shape(s, "batchnorm_forward_train");
-  cuda::launch_batchnorm_forward_train(s, x, lengths, gamma, beta, y, mean, invstd, running_mean, running_var,
-                                       static_cast<cudaStream_t>(ctx.stream));
-#else
-  no_cuda("batchnorm_forward_train");
-#endif
+  cuda::launch_batchnorm_forward_train(ctx, s, x, lengths, gamma, beta, y, mean, invstd, running_mean, running_var);
 }
 
 void batchnorm_forward_infer(const ExecContext& ctx, const BatchNormShape& s, const float* x, const int* lengths,
@@ -65,13 +53,8 @@ void batchnorm_forward_infer(const ExecContext& ctx, const BatchNormShape& s, co
   const OpTimer timed(ctx, "batchnorm_forward_infer");
   if (ctx.device == Device::cpu)
     return batchnorm_forward_infer_cpu<float>(s, x, lengths, gamma, beta, running_mean, running_var, y);
-#ifdef SER_WITH_CUDA
   batchnorm_check_shape(s, "batchnorm_forward_infer");
-  cuda::launch_batchnorm_forward_infer(s, x, lengths, gamma, beta, running_mean, running_var, y,
-                                       static_cast<cudaStream_t>(ctx.stream));
-#else
-  no_cuda("batchnorm_forward_infer");
-#endif
+  cuda::launch_batchnorm_forward_infer(ctx, s, x, lengths, gamma, beta, running_mean, running_var, y);
 }
 
 void batchnorm_backward(const ExecContext& ctx, const BatchNormShape& s, const float* x, const float* dy,
@@ -81,13 +64,8 @@ void batchnorm_backward(const ExecContext& ctx, const BatchNormShape& s, const f
   if (ctx.device == Device::cpu)
     return batchnorm_backward_cpu<float>(s, x, dy, lengths, gamma, mean, invstd, dx, dgamma, dbeta, ctx.ranks);
   if (ctx.ranks) no_cross_rank_kernels("batchnorm_backward");
-#ifdef SER_WITH_CUDA
   batchnorm_check_shape(s, "batchnorm_backward");
-  cuda::launch_batchnorm_backward(s, x, dy, lengths, gamma, mean, invstd, dx, dgamma, dbeta,
-                                  static_cast<cudaStream_t>(ctx.stream));
-#else
-  no_cuda("batchnorm_backward");
-#endif
+  cuda::launch_batchnorm_backward(ctx, s, x, dy, lengths, gamma, mean, invstd, dx, dgamma, dbeta);
 }
 
 }  // namespace ser::nn

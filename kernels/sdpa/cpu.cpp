@@ -1,5 +1,5 @@
-// src/nn/ops/sdpa_cpu.cpp — CPU twin of scaled dot-product attention with a key-padding mask
-// (ser/nn/attention.hpp), the oracle of kernels/sdpa.cu.
+// kernels/sdpa/cpu.cpp — CPU twin of scaled dot-product attention with a key-padding mask
+// (ser/nn/attention.hpp), the oracle of the CUDA kernels (cuda.cu).
 //
 // One (sequence, head) at a time, restricted to its L = lengths[n] valid steps: the score matrix
 // S (L, L) is one OpenBLAS GEMM straight from the strided (N, T, heads, head_dim) layout (leading
@@ -20,7 +20,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "nn/ops/attention_shape.hpp"
+#include "sdpa/shape.hpp"
+#include "ser/host_device.hpp"
 #include "ser/nn/attention.hpp"
 
 namespace ser::nn {

@@ -1,20 +1,16 @@
-// src/nn/ops/conv2d.cpp — dispatch of 2-D convolution: the CPU twin on Device::cpu; on Device::cuda
-// the hand-written implicit-GEMM kernels (kernels/conv2d.cu) or cuDNN (kernels/conv2d_cudnn.cu) by
-// ctx.kernels.
+// kernels/conv2d/dispatch.cpp — dispatch of 2-D convolution (ser/nn/conv.hpp): the CPU twin
+// (cpu.cpp) on Device::cpu; on Device::cuda the launchers of launch.hpp, which pick the hand-written
+// implicit-GEMM kernels or cuDNN by ctx.kernels. The shape is checked here once for the GPU; the
+// twin checks its own, as it is also called directly.
 #include <climits>
 #include <cstdint>
 #include <string>
 
-#include "nn/kernel_timer.hpp"
-#include "nn/ops/conv2d_shape.hpp"
+#include "conv2d/launch.hpp"
+#include "conv2d/shape.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/conv.hpp"
-
-#ifdef SER_WITH_CUDA
-#include <cuda_runtime.h>
-
-#include "conv2d.cuh"
-#endif
+#include "ser/nn/op_timer.hpp"
 
 namespace ser::nn {
 
@@ -43,83 +39,26 @@ void conv2d_check_shape(const Conv2dShape& s, const char* who) {
   if (too_big(s.c_out, s.c_in, s.kh, s.kw)) fail("weight has 2^31 elements or more");
 }
 
-namespace {
-
-[[noreturn]] [[maybe_unused]] void no_cuda(const char* who) {
-  throw Error(std::string(who) + ": Device::cuda requested but ser was built without CUDA");
-}
-[[noreturn]] [[maybe_unused]] void no_cudnn(const char* who) {
-  throw Error(std::string(who) + ": --kernels vendor needs cuDNN, and ser was built without it "
-                                 "(cudnn.h / libcudnn not found at configure time); use --kernels handwritten");
-}
-
-}  // namespace
-
 std::size_t conv2d_workspace_bytes(const ExecContext& ctx, const Conv2dShape& s) {
   conv2d_check_shape(s, "conv2d_workspace_bytes");
   if (ctx.device == Device::cpu) return 0;  // the twin keeps its own grow-only scratch
-#ifdef SER_WITH_CUDA
-  if (ctx.kernels == KernelPath::vendor) {
-#ifdef SER_WITH_CUDNN
-    return cuda::conv2d_cudnn_workspace_bytes(ctx.cudnn, ctx.deterministic, s);
-#else
-    no_cudnn("conv2d_workspace_bytes");
-#endif
-  }
-  return cuda::conv2d_workspace_bytes(s);
-#else
-  no_cuda("conv2d_workspace_bytes");
-#endif
+  return cuda::conv2d_workspace_bytes(ctx, s);
 }
 
 void conv2d_forward(const ExecContext& ctx, const Conv2dShape& s, const float* x, const float* w,
                     const float* b, float* y, void* workspace) {
   const OpTimer timed(ctx, "conv2d_forward");
-  if (ctx.device == Device::cpu) {
-    conv2d_forward_cpu<float>(s, x, w, b, y);
-    return;
-  }
-#ifdef SER_WITH_CUDA
+  if (ctx.device == Device::cpu) return conv2d_forward_cpu<float>(s, x, w, b, y);
   conv2d_check_shape(s, "conv2d_forward");
-  const auto stream = static_cast<cudaStream_t>(ctx.stream);
-  if (ctx.kernels == KernelPath::vendor) {
-#ifdef SER_WITH_CUDNN
-    cuda::conv2d_cudnn_forward(ctx.cudnn, ctx.deterministic, s, x, w, b, y, workspace);
-    return;
-#else
-    no_cudnn("conv2d_forward");
-#endif
-  }
-  cuda::launch_conv2d_forward(s, x, w, b, y, stream);
-#else
-  (void)workspace;
-  no_cuda("conv2d_forward");
-#endif
+  cuda::launch_conv2d_forward(ctx, s, x, w, b, y, workspace);
 }
 
 void conv2d_backward(const ExecContext& ctx, const Conv2dShape& s, const float* x, const float* w,
                      const float* dy, float* dx, float* dw, float* db, void* workspace) {
   const OpTimer timed(ctx, "conv2d_backward");
-  if (ctx.device == Device::cpu) {
-    conv2d_backward_cpu<float>(s, x, w, dy, dx, dw, db);
-    return;
-  }
-#ifdef SER_WITH_CUDA
+  if (ctx.device == Device::cpu) return conv2d_backward_cpu<float>(s, x, w, dy, dx, dw, db);
   conv2d_check_shape(s, "conv2d_backward");
-  const auto stream = static_cast<cudaStream_t>(ctx.stream);
-  if (ctx.kernels == KernelPath::vendor) {
-#ifdef SER_WITH_CUDNN
-    cuda::conv2d_cudnn_backward(ctx.cudnn, ctx.deterministic, s, x, w, dy, dx, dw, db, workspace);
-    return;
-#else
-    no_cudnn("conv2d_backward");
-#endif
-  }
-  cuda::launch_conv2d_backward(s, x, w, dy, dx, dw, db, workspace, stream);
-#else
-  (void)workspace;
-  no_cuda("conv2d_backward");
-#endif
+  cuda::launch_conv2d_backward(ctx, s, x, w, dy, dx, dw, db, workspace);
 }
 
 }  // namespace ser::nn

@@ -1,5 +1,5 @@
-// kernels/batchnorm.cu — masked batch normalisation: training forward (statistics over valid time
-// steps), inference forward, backward. See batchnorm.cuh; the CPU twin is src/nn/ops/batchnorm_cpu.cpp.
+// kernels/batchnorm/cuda.cu — masked batch normalisation: training forward (statistics over valid
+// time steps), inference forward, backward. See launch.hpp; the CPU twin is cpu.cpp.
 //
 // Design
 // - Layout: channel c owns N planes of H*W floats, and the valid part of plane (n, c) is its first
@@ -26,9 +26,10 @@
 #include <cstdint>
 #include <string>
 
-#include "batchnorm.cuh"
+#include "batchnorm/launch.hpp"
 #include "cuda_check.cuh"
 #include "ser/error.hpp"
+#include "ser/host_device.hpp"
 #include "warp_reduce.cuh"
 
 namespace ser::cuda {
@@ -67,7 +68,7 @@ struct BnBwdArgs {
 };
 
 __device__ __forceinline__ int valid_len(const int* lengths, int n, int h) {
-  return lengths ? min(max(lengths[n], 0), h) : h;
+  return nn::valid_length(lengths, n, h);
 }
 
 // W * Σ_n valid_len(n): the element count of every channel's statistics.
@@ -391,9 +392,10 @@ void launch_normalize(const nn::BatchNormShape& s, const float* x, const int* le
 
 }  // namespace
 
-void launch_batchnorm_forward_train(const nn::BatchNormShape& s, const float* x, const int* lengths,
-                                    const float* gamma, const float* beta, float* y, float* mean, float* invstd,
-                                    float* running_mean, float* running_var, cudaStream_t stream) {
+void launch_batchnorm_forward_train(const nn::ExecContext& ctx, const nn::BatchNormShape& s, const float* x,
+                                    const int* lengths, const float* gamma, const float* beta, float* y,
+                                    float* mean, float* invstd, float* running_mean, float* running_var) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   const BnDims d = dims_of(s);
   const BnStatsOut out{s.eps, s.momentum, mean, invstd, running_mean, running_var};
   const int splits = choose_splits(s);
@@ -411,15 +413,17 @@ void launch_batchnorm_forward_train(const nn::BatchNormShape& s, const float* x,
   launch_normalize<false>(s, x, lengths, gamma, beta, mean, invstd, y, stream);
 }
 
-void launch_batchnorm_forward_infer(const nn::BatchNormShape& s, const float* x, const int* lengths,
-                                    const float* gamma, const float* beta, const float* running_mean,
-                                    const float* running_var, float* y, cudaStream_t stream) {
-  launch_normalize<true>(s, x, lengths, gamma, beta, running_mean, running_var, y, stream);
+void launch_batchnorm_forward_infer(const nn::ExecContext& ctx, const nn::BatchNormShape& s, const float* x,
+                                    const int* lengths, const float* gamma, const float* beta,
+                                    const float* running_mean, const float* running_var, float* y) {
+  launch_normalize<true>(s, x, lengths, gamma, beta, running_mean, running_var, y,
+                         static_cast<cudaStream_t>(ctx.stream));
 }
 
-void launch_batchnorm_backward(const nn::BatchNormShape& s, const float* x, const float* dy, const int* lengths,
-                               const float* gamma, const float* mean, const float* invstd, float* dx, float* dgamma,
-                               float* dbeta, cudaStream_t stream) {
+void launch_batchnorm_backward(const nn::ExecContext& ctx, const nn::BatchNormShape& s, const float* x,
+                               const float* dy, const int* lengths, const float* gamma, const float* mean,
+                               const float* invstd, float* dx, float* dgamma, float* dbeta) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   const BnDims d = dims_of(s);
   const BnBwdArgs g{x, dy, lengths, gamma, mean, invstd, dx, dgamma, dbeta};
   const int splits = dx ? choose_splits(s) : 1;  // without dx there is nowhere to park partials

@@ -1,0 +1,56 @@
+// kernels/no_cuda_launchers.cpp — built only without CUDA (CMakeLists.txt): the GPU launchers of the
+// ops that have a folder of their own in kernels/, each reporting that ser was built without CUDA.
+// Their dispatch functions reach them only for Device::cuda, so the dispatch needs no #ifdef.
+#include <cstddef>
+#include <string>
+
+#include "batchnorm/launch.hpp"
+#include "conv2d/launch.hpp"
+#include "sdpa/launch.hpp"
+#include "ser/error.hpp"
+
+namespace ser::cuda {
+namespace {
+
+[[noreturn]] void no_cuda(const char* who) {
+  throw Error(std::string(who) + ": Device::cuda requested but ser was built without CUDA");
+}
+
+}  // namespace
+
+std::size_t conv2d_workspace_bytes(const nn::ExecContext&, const nn::Conv2dShape&) {
+  no_cuda("conv2d_workspace_bytes");
+}
+void launch_conv2d_forward(const nn::ExecContext&, const nn::Conv2dShape&, const float*, const float*,
+                           const float*, float*, void*) {
+  no_cuda("conv2d_forward");
+}
+void launch_conv2d_backward(const nn::ExecContext&, const nn::Conv2dShape&, const float*, const float*,
+                            const float*, float*, float*, float*, void*) {
+  no_cuda("conv2d_backward");
+}
+
+std::size_t sdpa_workspace_bytes(const nn::SdpaShape&) { no_cuda("sdpa_workspace_bytes"); }
+void launch_sdpa_forward(const nn::ExecContext&, const nn::SdpaShape&, const float*, const float*, const float*,
+                         const int*, float*, float*) {
+  no_cuda("sdpa_forward");
+}
+void launch_sdpa_backward(const nn::ExecContext&, const nn::SdpaShape&, const float*, const float*, const float*,
+                          const float*, const float*, const float*, const int*, float*, float*, float*, void*) {
+  no_cuda("sdpa_backward");
+}
+
+void launch_batchnorm_forward_train(const nn::ExecContext&, const nn::BatchNormShape&, const float*, const int*,
+                                    const float*, const float*, float*, float*, float*, float*, float*) {
+  no_cuda("batchnorm_forward_train");
+}
+void launch_batchnorm_forward_infer(const nn::ExecContext&, const nn::BatchNormShape&, const float*, const int*,
+                                    const float*, const float*, const float*, const float*, float*) {
+  no_cuda("batchnorm_forward_infer");
+}
+void launch_batchnorm_backward(const nn::ExecContext&, const nn::BatchNormShape&, const float*, const float*,
+                               const int*, const float*, const float*, const float*, float*, float*, float*) {
+  no_cuda("batchnorm_backward");
+}
+
+}  // namespace ser::cuda
