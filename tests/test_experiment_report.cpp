@@ -10,13 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "experiment/aggregate.hpp"
-#include "experiment/format.hpp"
-#include "experiment/png_image.hpp"
-#include "experiment/report_html.hpp"
-#include "experiment/results_markdown.hpp"
+#include "report/aggregate.hpp"
+#include "report/format.hpp"
+#include "report/png_image.hpp"
+#include "report/report_html.hpp"
+#include "report/results_markdown.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 namespace {
 
 using nlohmann::json;
@@ -327,4 +327,4 @@ TEST(ExperimentReport, PngAndBase64Pieces) {
 }
 
 }  // namespace
-}  // namespace ser::experiment
+}  // namespace ser::report

@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "experiment/aggregate.hpp"
-#include "experiment/stats.hpp"
+#include "report/aggregate.hpp"
+#include "report/stats.hpp"
 #include "ser/error.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 namespace {
 
 using nlohmann::json;
@@ -359,4 +359,4 @@ TEST(ExperimentSignificance, FollowsModelOrder) {
 }
 
 }  // namespace
-}  // namespace ser::experiment
+}  // namespace ser::report

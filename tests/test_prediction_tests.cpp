@@ -1,4 +1,4 @@
-// Pooled UA and the paired tests over per-utterance predictions (experiment/prediction_tests.hpp),
+// Pooled UA and the paired tests over per-utterance predictions (report/prediction_tests.hpp),
 // checked against independent computations: UA from ser::compute_metrics, the exact p-value by brute
 // force over every swap of every utterance (UA recomputed from the swapped prediction vectors), a
 // closed form, and the Monte Carlo estimate against the exact value within its sampling error.
@@ -13,14 +13,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "experiment/aggregate.hpp"
-#include "experiment/prediction_tests.hpp"
-#include "experiment/report_html.hpp"
-#include "experiment/results_markdown.hpp"
+#include "report/aggregate.hpp"
+#include "report/prediction_tests.hpp"
+#include "report/report_html.hpp"
+#include "report/results_markdown.hpp"
 #include "ser/error.hpp"
 #include "ser/metrics.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 namespace {
 
 struct Predictions {
@@ -247,4 +247,4 @@ TEST(PairedPredictionTest, SeedEnsembleAveragesPosteriorsPerUtterance) {
 }
 
 }  // namespace
-}  // namespace ser::experiment
+}  // namespace ser::report

@@ -12,20 +12,17 @@
 
 #include <nlohmann/json.hpp>
 
-#include "experiment/aggregate.hpp"
 #include "experiment/experiment_config.hpp"
 #include "experiment/feature_sets.hpp"
 #include "experiment/fold_plan.hpp"
 #include "experiment/fold_runner.hpp"
 #include "experiment/progress.hpp"
-#if __has_include("experiment/report_html.hpp") && __has_include("experiment/results_markdown.hpp")
-#define SER_HAVE_REPORT 1
-#include "experiment/report_html.hpp"
-#include "experiment/results_markdown.hpp"
-#endif
 #include "experiment/run_claim.hpp"
 #include "experiment/run_context.hpp"
 #include "experiment/run_queue.hpp"
+#include "report/aggregate.hpp"
+#include "report/report_html.hpp"
+#include "report/results_markdown.hpp"
 #include "ser/build_info.hpp"
 #include "ser/corpus.hpp"
 #include "ser/device.hpp"
@@ -78,23 +75,20 @@ std::string utc_now() {
 }
 
 // Aggregates, significance, and the three output files, each written atomically.
-void write_outputs(const nlohmann::json& raw, const std::string& baseline, const fs::path& out, std::ostream& log) {
+void write_outputs(const nlohmann::json& raw, const std::string& baseline, const fs::path& out) {
   nlohmann::json r = raw;
   for (auto& [name, m] : r["models"].items())
-    if (!m["folds"].empty()) aggregate_model(m, name);
+    if (!m["folds"].empty()) report::aggregate_model(m, name);
   if (!baseline.empty()) {
     try {
-      add_significance(r, baseline, "ua");
+      report::add_significance(r, baseline, "ua");
     } catch (const Error& e) {  // incomplete pairs while the experiment is still running
       r["significance_note"] = e.what();
     }
   }
   util::write_text_atomic((out / "results.json").string(), r.dump(1) + "\n");
-#ifdef SER_HAVE_REPORT
-  util::write_text_atomic((out / "results.md").string(), results_markdown(r));
-  util::write_text_atomic((out / "report.html").string(), report_html(r));
-#endif
-  (void)log;
+  util::write_text_atomic((out / "results.md").string(), report::results_markdown(r));
+  util::write_text_atomic((out / "report.html").string(), report::report_html(r));
 }
 
 // Cross-corpus table: per direction and model, means over seeds and summed confusion.
@@ -305,7 +299,7 @@ std::string run_experiment(const ExperimentOptions& o, std::ostream& log) {
     r["seconds"] = now_seconds() - t_start;
     if (cfg.protocol == "cross_corpus")
       r["cross_corpus"] = cross_corpus_table(r["models"], folds, corpus_names, cache.class_names);
-    write_outputs(r, cfg.baseline, out, log);
+    write_outputs(r, cfg.baseline, out);
   };
   const RunInputs inputs{cache, cache_name, features, publish};
   ExperimentProgress progress(static_cast<int>(cfg.models.size()), static_cast<int>(folds.size() * cfg.seeds.size()));

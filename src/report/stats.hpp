@@ -1,11 +1,11 @@
-// src/experiment/stats.hpp — the statistics of an experiment's results: mean and sample standard
+// src/report/stats.hpp — the statistics of an experiment's results: mean and sample standard
 // deviation over runs, and the two paired tests that compare a model with the baseline over the same
 // (seed, fold) pairs: Wilcoxon signed-rank and the paired t-test, both two-sided.
 #pragma once
 #include <string>
 #include <vector>
 
-namespace ser::experiment {
+namespace ser::report {
 
 // std is the sample standard deviation (divides by n - 1), 0 when n = 1; mean and std are 0 when n = 0.
 struct MeanStd {
@@ -49,4 +49,4 @@ double student_t_two_sided_p(double t, double df);
 // Upper tail of the standard normal distribution, P(Z >= z).
 double normal_sf(double z);
 
-}  // namespace ser::experiment
+}  // namespace ser::report

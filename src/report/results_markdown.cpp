@@ -1,13 +1,13 @@
-// src/experiment/results_markdown.cpp — results.md.
-#include "experiment/results_markdown.hpp"
+// src/report/results_markdown.cpp — results.md.
+#include "report/results_markdown.hpp"
 
 #include <sstream>
 #include <vector>
 
-#include "experiment/aggregate.hpp"
-#include "experiment/format.hpp"
+#include "report/aggregate.hpp"
+#include "report/format.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 
 using nlohmann::json;
 
@@ -272,4 +272,4 @@ std::string results_markdown(const json& results) {
   return md.str();
 }
 
-}  // namespace ser::experiment
+}  // namespace ser::report

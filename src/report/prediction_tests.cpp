@@ -1,6 +1,6 @@
-// src/experiment/prediction_tests.cpp — pooled UA, the approximate randomisation test and the paired
+// src/report/prediction_tests.cpp — pooled UA, the approximate randomisation test and the paired
 // bootstrap over per-utterance predictions (prediction_tests.hpp).
-#include "experiment/prediction_tests.hpp"
+#include "report/prediction_tests.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "ser/error.hpp"
 #include "ser/nn/counter_rng.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 
 namespace {
 
@@ -162,4 +162,4 @@ PairedPredictionTest paired_prediction_test(const std::vector<int>& truth, const
   return t;
 }
 
-}  // namespace ser::experiment
+}  // namespace ser::report

@@ -1,14 +1,14 @@
-// src/experiment/svg_basics.cpp — number printing, ticks, svg open tag, text elements.
-#include "experiment/svg_basics.hpp"
+// src/report/svg_basics.cpp — number printing, ticks, svg open tag, text elements.
+#include "report/svg_basics.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <utility>
 
-#include "experiment/format.hpp"
+#include "report/format.hpp"
 
-namespace ser::experiment::svg {
+namespace ser::report::svg {
 
 std::string n(double v) {
   if (!std::isfinite(v)) v = 0;
@@ -56,4 +56,4 @@ std::string text(double x, double y, const std::string& content, const std::stri
   return cat("<text x=\"", n(x), "\" y=\"", n(y), "\"", extra.empty() ? "" : " ", extra, ">", html_escape(content), "</text>\n");
 }
 
-}  // namespace ser::experiment::svg
+}  // namespace ser::report::svg

@@ -1,4 +1,4 @@
-// src/experiment/format.hpp — text pieces shared by results.md and report.html: numbers as the
+// src/report/format.hpp — text pieces shared by results.md and report.html: numbers as the
 // report prints them (NaN-free: anything missing or non-finite prints as an em dash), escaping,
 // and the sentences that describe the protocol and a significance test.
 #pragma once
@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ser::experiment {
+namespace ser::report {
 
 // Concatenates strings and literals (GCC 12 misreports "literal" + std::string under -Werror=restrict).
 template <class... Parts>
@@ -58,4 +58,4 @@ std::string html_escape(const std::string& s);
 // A Markdown table cell: pipes escaped, line breaks flattened.
 std::string markdown_cell(const std::string& s);
 
-}  // namespace ser::experiment
+}  // namespace ser::report

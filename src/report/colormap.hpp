@@ -1,10 +1,10 @@
-// src/experiment/colormap.hpp — colour scales of the report: a sequential blue for confusion
+// src/report/colormap.hpp — colour scales of the report: a sequential blue for confusion
 // matrices, a dark-to-bright scale for spectrograms, and the categorical colours of the models.
 #pragma once
 #include <cstdint>
 #include <string>
 
-namespace ser::experiment {
+namespace ser::report {
 
 struct Rgb {
   std::uint8_t r = 0, g = 0, b = 0;
@@ -21,4 +21,4 @@ std::string css(Rgb c);
 // Colour of the i-th model in every chart (cycles after ten).
 std::string series_color(std::size_t i);
 
-}  // namespace ser::experiment
+}  // namespace ser::report

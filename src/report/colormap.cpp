@@ -1,12 +1,12 @@
-// src/experiment/colormap.cpp — piecewise-linear colour scales through a few anchor colours.
-#include "experiment/colormap.hpp"
+// src/report/colormap.cpp — piecewise-linear colour scales through a few anchor colours.
+#include "report/colormap.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 
-namespace ser::experiment {
+namespace ser::report {
 
 namespace {
 
@@ -45,4 +45,4 @@ std::string css(Rgb c) {
 
 std::string series_color(std::size_t i) { return kSeries[i % kSeries.size()]; }
 
-}  // namespace ser::experiment
+}  // namespace ser::report

@@ -1,14 +1,14 @@
-// src/experiment/svg_charts.cpp — line charts and grouped bar charts.
-#include "experiment/svg_charts.hpp"
+// src/report/svg_charts.cpp — line charts and grouped bar charts.
+#include "report/svg_charts.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "experiment/format.hpp"
-#include "experiment/svg_basics.hpp"
+#include "report/format.hpp"
+#include "report/svg_basics.hpp"
 
-namespace ser::experiment::svg {
+namespace ser::report::svg {
 
 namespace {
 
@@ -166,4 +166,4 @@ std::string grouped_bar_chart(const GroupedBarChart& c) {
   return s + close();
 }
 
-}  // namespace ser::experiment::svg
+}  // namespace ser::report::svg

@@ -1,10 +1,10 @@
-// src/experiment/svg_basics.hpp — the pieces every chart of the report is drawn with: coordinates
+// src/report/svg_basics.hpp — the pieces every chart of the report is drawn with: coordinates
 // printed NaN-free, "nice" axis ticks, and the open/close of an inline <svg>.
 #pragma once
 #include <string>
 #include <vector>
 
-namespace ser::experiment::svg {
+namespace ser::report::svg {
 
 // A coordinate or length with one decimal; 0 for a non-finite value, so no "nan" ever reaches the file.
 std::string n(double v);
@@ -20,4 +20,4 @@ std::string shorten(const std::string& s, std::size_t max_chars);
 // <text> with escaped content; extra: further attributes (already escaped).
 std::string text(double x, double y, const std::string& content, const std::string& extra = "");
 
-}  // namespace ser::experiment::svg
+}  // namespace ser::report::svg

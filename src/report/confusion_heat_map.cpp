@@ -1,13 +1,13 @@
-// src/experiment/confusion_heat_map.cpp — a confusion matrix as a heat map with counts in the cells.
+// src/report/confusion_heat_map.cpp — a confusion matrix as a heat map with counts in the cells.
 #include <algorithm>
 #include <cmath>
 
-#include "experiment/colormap.hpp"
-#include "experiment/format.hpp"
-#include "experiment/svg_basics.hpp"
-#include "experiment/svg_charts.hpp"
+#include "report/colormap.hpp"
+#include "report/format.hpp"
+#include "report/svg_basics.hpp"
+#include "report/svg_charts.hpp"
 
-namespace ser::experiment::svg {
+namespace ser::report::svg {
 
 std::string confusion_heat_map(const ConfusionHeatMap& m) {
   const std::size_t k = m.classes.size();
@@ -74,4 +74,4 @@ std::string confusion_heat_map(const ConfusionHeatMap& m) {
   return s + close();
 }
 
-}  // namespace ser::experiment::svg
+}  // namespace ser::report::svg

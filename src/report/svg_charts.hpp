@@ -1,4 +1,4 @@
-// src/experiment/svg_charts.hpp — the figures of report.html, each an inline <svg> string: line
+// src/report/svg_charts.hpp — the figures of report.html, each an inline <svg> string: line
 // charts (learning curves), grouped bars (per-class recall), confusion heat maps, and a log-mel
 // spectrogram with the attention weights over it. All text is HTML-escaped here.
 #pragma once
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace ser::experiment::svg {
+namespace ser::report::svg {
 
 struct Point {
   double x = 0, y = 0;
@@ -69,4 +69,4 @@ struct AttentionFigure {
 // bar, the attention weights as a curve over it and as a strip under it, a time axis in seconds.
 std::string attention_figure(const AttentionFigure& figure);
 
-}  // namespace ser::experiment::svg
+}  // namespace ser::report::svg

@@ -1,4 +1,4 @@
-// src/experiment/aggregate.hpp — a model's results over its runs (folds x seeds) and the paired
+// src/report/aggregate.hpp — a model's results over its runs (folds x seeds) and the paired
 // comparison of every model with the baseline. Both work on the results.json tree in place.
 #pragma once
 #include <string>
@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ser::experiment {
+namespace ser::report {
 
 // The metrics averaged by aggregate_model: "<metric>_mean" and "<metric>_std" over all runs.
 inline constexpr const char* kRunMetrics[] = {"accuracy", "ua", "macro_precision", "macro_recall", "macro_f1"};
@@ -41,8 +41,8 @@ std::string best_model_by_ua(const nlohmann::json& results);
 // Writes results["significance"]: for every model other than `baseline`, in display order, the
 // paired comparison on `metric` over runs matched by (seed, fold) (Wilcoxon, paired t), and
 // "per_utterance": the approximate randomisation test and paired bootstrap interval of pooled UA
-// over utterances matched by (seed, fold, path) (experiment/prediction_tests.hpp), or a reason. Throws ser::Error when the
+// over utterances matched by (seed, fold, path) (report/prediction_tests.hpp), or a reason. Throws ser::Error when the
 // baseline is not a model, or when one of the two models lacks a (seed, fold) the other has.
 void add_significance(nlohmann::json& results, const std::string& baseline, const std::string& metric = "ua");
 
-}  // namespace ser::experiment
+}  // namespace ser::report

@@ -1,4 +1,4 @@
-// src/experiment/prediction_tests.hpp — two classifiers compared on the same test utterances, one
+// src/report/prediction_tests.hpp — two classifiers compared on the same test utterances, one
 // prediction each: pooled UA over all utterances, an approximate randomisation test of the UA
 // difference (Noreen 1989; the standard test for a non-additive metric on one shared test set), and
 // a paired bootstrap interval for it. Per-utterance tests see effects of a few points that a
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace ser::experiment {
+namespace ser::report {
 
 // UA (mean recall over the classes present in truth) of predictions of the same utterances.
 // Throws ser::Error on a size mismatch or a label outside [0, n_classes).
@@ -40,4 +40,4 @@ PairedPredictionTest paired_prediction_test(const std::vector<int>& truth, const
                                             int permutations = 20000, int bootstrap_resamples = 10000,
                                             int exact_max_discordant = 20);
 
-}  // namespace ser::experiment
+}  // namespace ser::report

@@ -1,11 +1,11 @@
-// src/experiment/png_image.cpp — PNG chunks around a zlib stream (zlib's deflate and CRC-32).
-#include "experiment/png_image.hpp"
+// src/report/png_image.cpp — PNG chunks around a zlib stream (zlib's deflate and CRC-32).
+#include "report/png_image.hpp"
 
 #include <zlib.h>
 
 #include "ser/error.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 
 namespace {
 
@@ -76,4 +76,4 @@ std::string base64_encode(const std::string& bytes) {
   return out;
 }
 
-}  // namespace ser::experiment
+}  // namespace ser::report

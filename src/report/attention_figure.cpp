@@ -1,16 +1,16 @@
-// src/experiment/attention_figure.cpp — a log-mel spectrogram with the model's attention over time.
+// src/report/attention_figure.cpp — a log-mel spectrogram with the model's attention over time.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
-#include "experiment/colormap.hpp"
-#include "experiment/format.hpp"
-#include "experiment/png_image.hpp"
-#include "experiment/svg_basics.hpp"
-#include "experiment/svg_charts.hpp"
+#include "report/colormap.hpp"
+#include "report/format.hpp"
+#include "report/png_image.hpp"
+#include "report/svg_basics.hpp"
+#include "report/svg_charts.hpp"
 #include "ser/error.hpp"
 
-namespace ser::experiment::svg {
+namespace ser::report::svg {
 
 namespace {
 
@@ -188,4 +188,4 @@ std::string attention_figure(const AttentionFigure& a) {
          close();
 }
 
-}  // namespace ser::experiment::svg
+}  // namespace ser::report::svg

@@ -1,5 +1,5 @@
-// src/experiment/report_html.cpp — report.html: the page and its sections.
-#include "experiment/report_html.hpp"
+// src/report/report_html.cpp — report.html: the page and its sections.
+#include "report/report_html.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,12 +7,12 @@
 #include <sstream>
 #include <vector>
 
-#include "experiment/aggregate.hpp"
-#include "experiment/colormap.hpp"
-#include "experiment/format.hpp"
-#include "experiment/svg_charts.hpp"
+#include "report/aggregate.hpp"
+#include "report/colormap.hpp"
+#include "report/format.hpp"
+#include "report/svg_charts.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 
 using nlohmann::json;
 
@@ -447,4 +447,4 @@ std::string report_html(const json& results) {
   return h.str();
 }
 
-}  // namespace ser::experiment
+}  // namespace ser::report

@@ -1,6 +1,6 @@
-// src/experiment/stats.cpp — mean/std, Wilcoxon signed-rank (exact and normal approximation), paired
+// src/report/stats.cpp — mean/std, Wilcoxon signed-rank (exact and normal approximation), paired
 // t-test with Student's t from the regularised incomplete beta function.
-#include "experiment/stats.hpp"
+#include "report/stats.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "ser/error.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 
 MeanStd mean_std(const std::vector<double>& v) {
   MeanStd r;
@@ -175,4 +175,4 @@ TestResult paired_t_test(const std::vector<double>& a, const std::vector<double>
   return r;
 }
 
-}  // namespace ser::experiment
+}  // namespace ser::report

@@ -1,7 +1,7 @@
-// src/experiment/report_style.cpp — the inline style sheet of report.html (system fonts only).
-#include "experiment/report_html.hpp"
+// src/report/report_style.cpp — the inline style sheet of report.html (system fonts only).
+#include "report/report_html.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 
 const char* report_css() {
   return R"css(
@@ -56,4 +56,4 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 )css";
 }
 
-}  // namespace ser::experiment
+}  // namespace ser::report

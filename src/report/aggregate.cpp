@@ -1,5 +1,5 @@
-// src/experiment/aggregate.cpp — per-model aggregates over runs; significance against the baseline.
-#include "experiment/aggregate.hpp"
+// src/report/aggregate.cpp — per-model aggregates over runs; significance against the baseline.
+#include "report/aggregate.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,12 +9,12 @@
 #include <utility>
 #include <vector>
 
-#include "experiment/format.hpp"
-#include "experiment/prediction_tests.hpp"
-#include "experiment/stats.hpp"
+#include "report/format.hpp"
+#include "report/prediction_tests.hpp"
+#include "report/stats.hpp"
 #include "ser/error.hpp"
 
-namespace ser::experiment {
+namespace ser::report {
 
 using nlohmann::json;
 
@@ -397,4 +397,4 @@ void add_significance(json& results, const std::string& baseline, const std::str
   results["significance"] = out;
 }
 
-}  // namespace ser::experiment
+}  // namespace ser::report

@@ -1,10 +1,10 @@
-// src/experiment/format.cpp — number formatting, escaping and report sentences.
-#include "experiment/format.hpp"
+// src/report/format.cpp — number formatting, escaping and report sentences.
+#include "report/format.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-namespace ser::experiment {
+namespace ser::report {
 
 using nlohmann::json;
 
@@ -213,4 +213,4 @@ std::string markdown_cell(const std::string& s) {
   return out;
 }
 
-}  // namespace ser::experiment
+}  // namespace ser::report
