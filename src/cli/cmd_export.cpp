@@ -4,12 +4,9 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "export/onnx_export.hpp"
 #include "inference/model_file.hpp"
 #include "ser/error.hpp"
-#if __has_include("export/onnx_export.hpp")
-#include "export/onnx_export.hpp"
-#define SER_HAVE_ONNX_EXPORT 1
-#endif
 
 namespace ser::cli {
 namespace {
@@ -30,11 +27,7 @@ void run_export(const ExportOptions& o) {
         back.normalizer.logmel_mean != c.normalizer.logmel_mean || back.feature_config_json != c.feature_config_json)
       throw file_error(o.out, "read back differently from what was written");
   } else {
-#ifdef SER_HAVE_ONNX_EXPORT
     ser::export_onnx(c, o.out);
-#else
-    throw Error("ONNX export not built into this ser");
-#endif
   }
   std::cerr << "ser export: " << c.param_entries.size() + c.state_entries.size() << " model tensors (" << values
             << " parameters, " << c.class_names.size() << " classes) from " << o.checkpoint << " to " << o.out << " ("

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "ser/error.hpp"
-#include "ser/nn/counter_rng.hpp"
+#include "util/rng.hpp"
 
 namespace ser::report {
 
@@ -16,15 +16,11 @@ namespace {
 // Observed differences closer than this count as equal (sums of the same weights in another order).
 constexpr double kDifferenceTolerance = 1e-12;
 
-// SplitMix64 (the engine's counter mixer, ser/nn/counter_rng.hpp, over seed + k * golden ratio): a
-// seeded stream whose values do not depend on the standard library.
+// The project's splitmix64 stream (util/rng.hpp): seeded values that do not depend on the standard
+// library.
 struct SplitMix {
   std::uint64_t state;
-  std::uint64_t next() {
-    const std::uint64_t z = nn::mix64(state);
-    state += 0x9e3779b97f4a7c15ULL;
-    return z;
-  }
+  std::uint64_t next() { return util::splitmix64(state); }
   // Uniform in [0, n); the modulo bias is below n / 2^64, far under any resampling error.
   std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
 };

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "simt/sanitizer_hooks.hpp"
+#include "util/rng.hpp"  // splitmix64: the permutations of the random schedule
 
 namespace simt {
 
@@ -43,14 +44,6 @@ std::string triple(uint3 v) {
 }
 
 bool same_site(Site a, Site b) { return a.line == b.line && (a.file == b.file || std::strcmp(a.file, b.file) == 0); }
-
-// SplitMix64: the permutations of the random schedule.
-std::uint64_t splitmix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 void* allocate_poisoned(std::size_t bytes, std::size_t align) {
   const hooks::TsanIgnoreScope ignore;
@@ -209,7 +202,10 @@ std::string BlockScheduler::schedule_block(const Schedule& schedule, std::uint64
   std::uint64_t rng = schedule.seed * 0x2545F4914F6CDD1Dull + block_linear;
   for (;;) {
     if (schedule.order == Schedule::Order::random)
-      for (int i = n - 1; i > 0; --i) std::swap(order[static_cast<std::size_t>(i)], order[splitmix(rng) % (static_cast<unsigned>(i) + 1)]);
+      for (int i = n - 1; i > 0; --i) {
+        const std::uint64_t j = ser::util::splitmix64(rng) % (static_cast<unsigned>(i) + 1);
+        std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
+      }
     bool ran = false;
     for (const int i : order) {
       Thread& t = threads_[static_cast<std::size_t>(i)];
