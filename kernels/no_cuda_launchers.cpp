@@ -2,10 +2,12 @@
 // ops that have a folder of their own in kernels/, each reporting that ser was built without CUDA.
 // Their dispatch functions reach them only for Device::cuda, so the dispatch needs no #ifdef.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "batchnorm/launch.hpp"
 #include "conv2d/launch.hpp"
+#include "maxpool2d/launch.hpp"
 #include "sdpa/launch.hpp"
 #include "ser/error.hpp"
 
@@ -28,6 +30,15 @@ void launch_conv2d_forward(const nn::ExecContext&, const nn::Conv2dShape&, const
 void launch_conv2d_backward(const nn::ExecContext&, const nn::Conv2dShape&, const float*, const float*,
                             const float*, float*, float*, float*, void*) {
   no_cuda("conv2d_backward");
+}
+
+void launch_maxpool2d_forward(const nn::ExecContext&, const nn::Pool2dShape&, const float*, const int*, float*,
+                              std::int32_t*) {
+  no_cuda("maxpool2d_forward");
+}
+void launch_maxpool2d_backward(const nn::ExecContext&, const nn::Pool2dShape&, const float*, const std::int32_t*,
+                               float*) {
+  no_cuda("maxpool2d_backward");
 }
 
 std::size_t sdpa_workspace_bytes(const nn::SdpaShape&) { no_cuda("sdpa_workspace_bytes"); }

@@ -1,4 +1,4 @@
-// Masked 2-D max-pooling, CPU twin (src/nn/ops/maxpool2d_cpu.cpp): forward against a naive reference,
+// Masked 2-D max-pooling, CPU twin (kernels/maxpool2d/cpu.cpp): forward against a naive reference,
 // the masking and tie rules, backward against central finite differences in double (inputs spaced
 // apart so no perturbation changes a window's winner), the overwrite contract of dx, and the shape
 // checks of the dispatch.

@@ -1,4 +1,4 @@
-// The CUDA max-pooling kernels (kernels/maxpool2d.cu) against the CPU twin, through the dispatch on a
+// The CUDA max-pooling kernels (kernels/maxpool2d/cuda.cu) against the CPU twin, through the dispatch on a
 // GpuHandles context. Both use the same window rule and the backward gather adds in the twin's scatter
 // order, so y, argmax and dx must match bit for bit. Outputs start poisoned (y and dx NaN, argmax
 // 0x5A5A5A5A, which is neither -1 nor a valid index). Skips without a usable GPU.

@@ -1,5 +1,7 @@
-// src/nn/ops/maxpool2d_shape.hpp — shape validation shared by the max-pool twin, dispatch and launchers.
+// kernels/maxpool2d/shape.hpp — the pooling shape rule and the valid-row count, shared by the max-pool
+// twin, the dispatch and (as a device mirror) the kernels.
 #pragma once
+#include "ser/host_device.hpp"
 #include "ser/nn/pool.hpp"
 
 namespace ser::nn {
@@ -12,8 +14,7 @@ void maxpool2d_check_shape(const Pool2dShape& s, const char* who);
 // Valid output rows of sample n: out_length(clamp(lengths_in[n], 0, H)), or H_out without lengths.
 inline int maxpool2d_valid_rows(const Pool2dShape& s, const int* lengths_in, int n) {
   if (!lengths_in) return s.h_out();
-  const int len = lengths_in[n] < 0 ? 0 : (lengths_in[n] > s.h ? s.h : lengths_in[n]);
-  return Pool2dShape::out_length(len, s.kh, s.sh);
+  return Pool2dShape::out_length(valid_length(lengths_in, n, s.h), s.kh, s.sh);
 }
 
 }  // namespace ser::nn

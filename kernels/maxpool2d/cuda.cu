@@ -1,5 +1,5 @@
-// kernels/maxpool2d.cu — masked 2-D max-pooling, forward and backward. See maxpool2d.cuh; the CPU twin
-// is src/nn/ops/maxpool2d_cpu.cpp.
+// kernels/maxpool2d/cuda.cu — masked 2-D max-pooling, forward and backward. See launch.hpp; the CPU
+// twin is cpu.cpp.
 //
 // Design: both kernels are memory-bound maps over a flat index, one thread per output (forward) or per
 // input element (backward), grid-stride so any size fits one launch. The flat index is decomposed with
@@ -13,7 +13,8 @@
 #include <cstdint>
 
 #include "cuda_check.cuh"
-#include "maxpool2d.cuh"
+#include "maxpool2d/launch.hpp"
+#include "ser/host_device.hpp"
 
 namespace ser::cuda {
 
@@ -26,10 +27,10 @@ unsigned grid_for(std::int64_t work) {
   return static_cast<unsigned>(std::clamp<std::int64_t>((work + kThreads - 1) / kThreads, 1, kMaxBlocks));
 }
 
-// Valid output rows of sample n (mirror of ser::nn::maxpool2d_valid_rows).
+// Valid output rows of sample n (mirror of ser::nn::maxpool2d_valid_rows, shape.hpp).
 __device__ __forceinline__ int valid_rows(const int* lengths_in, int n, int h, int kh, int sh, int h_out) {
   if (!lengths_in) return h_out;
-  const int len = min(max(lengths_in[n], 0), h);
+  const int len = nn::valid_length(lengths_in, n, h);
   return len >= kh ? (len - kh) / sh + 1 : 0;
 }
 
@@ -108,8 +109,9 @@ PoolDims dims_of(const nn::Pool2dShape& s) {
 
 }  // namespace
 
-void launch_maxpool2d_forward(const nn::Pool2dShape& s, const float* x, const int* lengths_in, float* y,
-                              std::int32_t* argmax, cudaStream_t stream) {
+void launch_maxpool2d_forward(const nn::ExecContext& ctx, const nn::Pool2dShape& s, const float* x,
+                              const int* lengths_in, float* y, std::int32_t* argmax) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   const std::int64_t total = static_cast<std::int64_t>(s.n) * s.c * s.h_out() * s.w_out();
   if (total <= 0) return;
   const PoolDims d = dims_of(s);
@@ -121,8 +123,9 @@ void launch_maxpool2d_forward(const nn::Pool2dShape& s, const float* x, const in
   SER_CUDA_CHECK_LAUNCH("maxpool2d_fwd_kernel");
 }
 
-void launch_maxpool2d_backward(const nn::Pool2dShape& s, const float* dy, const std::int32_t* argmax, float* dx,
-                               cudaStream_t stream) {
+void launch_maxpool2d_backward(const nn::ExecContext& ctx, const nn::Pool2dShape& s, const float* dy,
+                               const std::int32_t* argmax, float* dx) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   const std::int64_t total = static_cast<std::int64_t>(s.n) * s.c * s.h * s.w;
   if (total <= 0) return;
   const PoolDims d = dims_of(s);

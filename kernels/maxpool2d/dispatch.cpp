@@ -1,17 +1,15 @@
-// src/nn/ops/maxpool2d.cpp — dispatch of masked 2-D max-pooling (ser/nn/pool.hpp): the CPU twin
-// (maxpool2d_cpu.cpp) on Device::cpu, the CUDA kernels (kernels/maxpool2d.cu) on Device::cuda.
+// kernels/maxpool2d/dispatch.cpp — dispatch of masked 2-D max-pooling (ser/nn/pool.hpp): the CPU twin
+// (cpu.cpp) on Device::cpu, the CUDA kernels (launch.hpp, cuda.cu) on Device::cuda. The shape is
+// checked here once for the GPU; the twin checks its own, as it is also called directly.
 #include <climits>
 #include <cstdint>
 #include <string>
 
-#include "ser/nn/op_timer.hpp"
-#include "nn/ops/maxpool2d_shape.hpp"
+#include "maxpool2d/launch.hpp"
+#include "maxpool2d/shape.hpp"
 #include "ser/error.hpp"
+#include "ser/nn/op_timer.hpp"
 #include "ser/nn/pool.hpp"
-
-#ifdef SER_WITH_CUDA
-#include "maxpool2d.cuh"
-#endif
 
 namespace ser::nn {
 
@@ -29,36 +27,20 @@ void maxpool2d_check_shape(const Pool2dShape& s, const char* who) {
   if (static_cast<std::int64_t>(s.h) * s.w > INT_MAX) fail("an (H, W) plane has 2^31 elements or more");
 }
 
-namespace {
-
-[[noreturn]] [[maybe_unused]] void no_cuda(const char* who) {
-  throw Error(std::string(who) + ": Device::cuda requested but ser was built without CUDA");
-}
-
-}  // namespace
-
 void maxpool2d_forward(const ExecContext& ctx, const Pool2dShape& s, const float* x, const int* lengths_in,
                        float* y, std::int32_t* argmax) {
   const OpTimer timed(ctx, "maxpool2d_forward");
   if (ctx.device == Device::cpu) return maxpool2d_forward_cpu<float>(s, x, lengths_in, y, argmax);
-#ifdef SER_WITH_CUDA
   maxpool2d_check_shape(s, "maxpool2d_forward");
-  cuda::launch_maxpool2d_forward(s, x, lengths_in, y, argmax, static_cast<cudaStream_t>(ctx.stream));
-#else
-  no_cuda("maxpool2d_forward");
-#endif
+  cuda::launch_maxpool2d_forward(ctx, s, x, lengths_in, y, argmax);
 }
 
 void maxpool2d_backward(const ExecContext& ctx, const Pool2dShape& s, const float* dy,
                         const std::int32_t* argmax, float* dx) {
   const OpTimer timed(ctx, "maxpool2d_backward");
   if (ctx.device == Device::cpu) return maxpool2d_backward_cpu<float>(s, dy, argmax, dx);
-#ifdef SER_WITH_CUDA
   maxpool2d_check_shape(s, "maxpool2d_backward");
-  cuda::launch_maxpool2d_backward(s, dy, argmax, dx, static_cast<cudaStream_t>(ctx.stream));
-#else
-  no_cuda("maxpool2d_backward");
-#endif
+  cuda::launch_maxpool2d_backward(ctx, s, dy, argmax, dx);
 }
 
 }  // namespace ser::nn

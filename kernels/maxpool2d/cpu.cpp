@@ -1,5 +1,5 @@
-// src/nn/ops/maxpool2d_cpu.cpp — CPU twin of masked 2-D max-pooling (ser/nn/pool.hpp), the oracle of
-// kernels/maxpool2d.cu.
+// kernels/maxpool2d/cpu.cpp — CPU twin of masked 2-D max-pooling (ser/nn/pool.hpp), the oracle of
+// cuda.cu.
 //
 // The window maximum uses the kernel's rule exactly: the first element starts the search, a later one
 // wins only if strictly greater (ties keep the first in row-major window order), and a NaN wins over a
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "nn/ops/maxpool2d_shape.hpp"
+#include "maxpool2d/shape.hpp"
 #include "ser/nn/pool.hpp"
 
 namespace ser::nn {
