@@ -7,6 +7,7 @@
 
 #include "batchnorm/launch.hpp"
 #include "conv2d/launch.hpp"
+#include "linear/launch.hpp"
 #include "maxpool2d/launch.hpp"
 #include "sdpa/launch.hpp"
 #include "ser/error.hpp"
@@ -30,6 +31,15 @@ void launch_conv2d_forward(const nn::ExecContext&, const nn::Conv2dShape&, const
 void launch_conv2d_backward(const nn::ExecContext&, const nn::Conv2dShape&, const float*, const float*,
                             const float*, float*, float*, float*, void*) {
   no_cuda("conv2d_backward");
+}
+
+void launch_linear_forward(const nn::ExecContext&, const nn::LinearShape&, const float*, const float*, const float*,
+                           float*) {
+  no_cuda("linear_forward");
+}
+void launch_linear_backward(const nn::ExecContext&, const nn::LinearShape&, const float*, const float*, const float*,
+                            float*, float*, float*) {
+  no_cuda("linear_backward");
 }
 
 void launch_maxpool2d_forward(const nn::ExecContext&, const nn::Pool2dShape&, const float*, const int*, float*,

@@ -1,4 +1,4 @@
-// Fully connected layer, CPU twin (src/nn/ops/linear_cpu.cpp, OpenBLAS): forward and backward against
+// Fully connected layer, CPU twin (kernels/linear/cpu.cpp, OpenBLAS): forward and backward against
 // naive double loops, backward against central finite differences in double for x, w and b, the
 // accumulate (dw, db) / overwrite (dx, y) contract, the nullptr options, M = 0, and the shape checks.
 #include <gtest/gtest.h>

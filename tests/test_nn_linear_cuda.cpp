@@ -1,4 +1,4 @@
-// The GPU fully connected layer (kernels/linear.cu: cuBLAS SGEMM, bias broadcast, column-sum db)
+// The GPU fully connected layer (kernels/linear/cuda.cu: cuBLAS SGEMM, bias broadcast, column-sum db)
 // against the CPU twin, through the dispatch on a GpuHandles context: y and dx overwritten (start as
 // NaN), dw and db accumulated onto random values, the nullptr options, M = 0, run-to-run determinism,
 // and the handle checks. Skips without a usable GPU.

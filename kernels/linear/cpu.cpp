@@ -1,4 +1,4 @@
-// src/nn/ops/linear_cpu.cpp — CPU twin of the fully connected layer (ser/nn/linear.hpp): OpenBLAS
+// kernels/linear/cpu.cpp — CPU twin of the fully connected layer (ser/nn/linear.hpp): OpenBLAS
 // GEMM, row-major. Forward pre-fills y with the bias and runs the GEMM with beta = 1 (one pass over
 // y); the weight gradient is a GEMM with beta = 1 (accumulate), the input gradient one with beta = 0
 // (overwrite), and db the column sums of dy (a row loop vectorised over the columns) added to db.
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "nn/ops/linear_shape.hpp"
+#include "linear/shape.hpp"
 #include "ser/nn/linear.hpp"
 
 namespace ser::nn {

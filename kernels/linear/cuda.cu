@@ -1,5 +1,5 @@
-// kernels/linear.cu — the fully connected layer on the GPU: cuBLAS SGEMM and two small kernels. See
-// linear.cuh; the CPU twin is src/nn/ops/linear_cpu.cpp.
+// kernels/linear/cuda.cu — the fully connected layer on the GPU: cuBLAS SGEMM and two small kernels.
+// See launch.hpp; the CPU twin is cpu.cpp.
 //
 // cuBLAS is column-major; a row-major (R, C) buffer is, to cuBLAS, the column-major (C, R) matrix
 // with leading dimension C, i.e. the transpose. So every row-major product P = A · B is issued as
@@ -20,7 +20,7 @@
 #include <string>
 
 #include "cuda_check.cuh"
-#include "linear.cuh"
+#include "linear/launch.hpp"
 #include "ser/error.hpp"
 
 namespace ser::cuda {
@@ -91,9 +91,10 @@ cublasHandle_t handle_for(void* cublas, cudaStream_t stream, const char* who) {
 
 }  // namespace
 
-void launch_linear_forward(void* cublas, const nn::LinearShape& s, const float* x, const float* w, const float* b,
-                           float* y, cudaStream_t stream) {
-  const cublasHandle_t h = handle_for(cublas, stream, "linear_forward");
+void launch_linear_forward(const nn::ExecContext& ctx, const nn::LinearShape& s, const float* x, const float* w,
+                           const float* b, float* y) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
+  const cublasHandle_t h = handle_for(ctx.cublas, stream, "linear_forward");
   if (s.m == 0) return;
   const int m = static_cast<int>(s.m);
   const std::int64_t total = s.m * s.out;
@@ -110,9 +111,10 @@ void launch_linear_forward(void* cublas, const nn::LinearShape& s, const float* 
                "linear_forward: cublasSgemm (y = x w^T)");
 }
 
-void launch_linear_backward(void* cublas, const nn::LinearShape& s, const float* x, const float* w, const float* dy,
-                            float* dx, float* dw, float* db, cudaStream_t stream) {
-  const cublasHandle_t h = handle_for(cublas, stream, "linear_backward");
+void launch_linear_backward(const nn::ExecContext& ctx, const nn::LinearShape& s, const float* x, const float* w,
+                            const float* dy, float* dx, float* dw, float* db) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
+  const cublasHandle_t h = handle_for(ctx.cublas, stream, "linear_backward");
   if (s.m == 0) return;
   const int m = static_cast<int>(s.m);
   const float one = 1.0f, zero = 0.0f;

@@ -1,18 +1,15 @@
-// src/nn/ops/linear.cpp — dispatch of the fully connected layer (ser/nn/linear.hpp): the CPU twin
-// (linear_cpu.cpp, OpenBLAS) on Device::cpu, cuBLAS plus two small kernels (kernels/linear.cu) on
-// Device::cuda. Both kernel paths use cuBLAS (there is no hand-written GEMM for this layer).
+// kernels/linear/dispatch.cpp — dispatch of the fully connected layer (ser/nn/linear.hpp): the CPU twin
+// (cpu.cpp, OpenBLAS) on Device::cpu, cuBLAS plus two small kernels (launch.hpp, cuda.cu) on
+// Device::cuda. The shape is checked here once for the GPU. Both kernel paths use cuBLAS (there is no hand-written GEMM for this layer).
 #include <climits>
 #include <cstdint>
 #include <string>
 
-#include "ser/nn/op_timer.hpp"
-#include "nn/ops/linear_shape.hpp"
+#include "linear/launch.hpp"
+#include "linear/shape.hpp"
 #include "ser/error.hpp"
 #include "ser/nn/linear.hpp"
-
-#ifdef SER_WITH_CUDA
-#include "linear.cuh"
-#endif
+#include "ser/nn/op_timer.hpp"
 
 namespace ser::nn {
 
@@ -26,36 +23,20 @@ void linear_check_shape(const LinearShape& s, const char* who) {
   if (s.m > INT_MAX) fail("M is 2^31 or more (BLAS dimensions are 32-bit)");
 }
 
-namespace {
-
-[[noreturn]] [[maybe_unused]] void no_cuda(const char* who) {
-  throw Error(std::string(who) + ": Device::cuda requested but ser was built without CUDA");
-}
-
-}  // namespace
-
 void linear_forward(const ExecContext& ctx, const LinearShape& s, const float* x, const float* w, const float* b,
                     float* y) {
   const OpTimer timed(ctx, "linear_forward");
   if (ctx.device == Device::cpu) return linear_forward_cpu<float>(s, x, w, b, y);
-#ifdef SER_WITH_CUDA
   linear_check_shape(s, "linear_forward");
-  cuda::launch_linear_forward(ctx.cublas, s, x, w, b, y, static_cast<cudaStream_t>(ctx.stream));
-#else
-  no_cuda("linear_forward");
-#endif
+  cuda::launch_linear_forward(ctx, s, x, w, b, y);
 }
 
 void linear_backward(const ExecContext& ctx, const LinearShape& s, const float* x, const float* w, const float* dy,
                      float* dx, float* dw, float* db) {
   const OpTimer timed(ctx, "linear_backward");
   if (ctx.device == Device::cpu) return linear_backward_cpu<float>(s, x, w, dy, dx, dw, db);
-#ifdef SER_WITH_CUDA
   linear_check_shape(s, "linear_backward");
-  cuda::launch_linear_backward(ctx.cublas, s, x, w, dy, dx, dw, db, static_cast<cudaStream_t>(ctx.stream));
-#else
-  no_cuda("linear_backward");
-#endif
+  cuda::launch_linear_backward(ctx, s, x, w, dy, dx, dw, db);
 }
 
 }  // namespace ser::nn

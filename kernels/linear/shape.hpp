@@ -1,4 +1,4 @@
-// src/nn/ops/linear_shape.hpp — shape validation shared by the linear twin, dispatch and launchers.
+// kernels/linear/shape.hpp — shape validation shared by the linear twin and the dispatch.
 #pragma once
 #include "ser/nn/linear.hpp"
 
