@@ -10,6 +10,7 @@
 #include "linear/launch.hpp"
 #include "maxpool2d/launch.hpp"
 #include "sdpa/launch.hpp"
+#include "softmax_xent/launch.hpp"
 #include "ser/error.hpp"
 
 namespace ser::cuda {
@@ -59,6 +60,11 @@ void launch_sdpa_forward(const nn::ExecContext&, const nn::SdpaShape&, const flo
 void launch_sdpa_backward(const nn::ExecContext&, const nn::SdpaShape&, const float*, const float*, const float*,
                           const float*, const float*, const float*, const int*, float*, float*, float*, void*) {
   no_cuda("sdpa_backward");
+}
+
+double launch_softmax_xent(const nn::ExecContext&, int, int, const float*, const std::int32_t*, const float*, float*,
+                           float*, float, const std::int32_t*, float) {
+  no_cuda("softmax_xent");
 }
 
 void launch_batchnorm_forward_train(const nn::ExecContext&, const nn::BatchNormShape&, const float*, const int*,

@@ -1,4 +1,4 @@
-// Softmax cross-entropy, CPU twin (src/nn/ops/softmax_xent_cpu.cpp): loss, probabilities and gradient
+// Softmax cross-entropy, CPU twin (kernels/softmax_xent/cpu.cpp): loss, probabilities and gradient
 // against a naive reference (with and without class weights, float and double), the gradient against
 // central finite differences of the loss in double, stability at large logits, labels out of range,
 // nullptr outputs, the overwrite contract of dlogits, N = 0, and label smoothing against PyTorch's

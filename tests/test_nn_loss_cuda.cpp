@@ -1,4 +1,4 @@
-// The fused softmax cross-entropy kernel (kernels/softmax_xent.cu) against the CPU twin, through the
+// The fused softmax cross-entropy kernel (kernels/softmax_xent/cuda.cu) against the CPU twin, through the
 // dispatch on a GpuHandles context: loss, probs and dlogits (poisoned with NaN first) with and without
 // class weights, label smoothing and mixup, K below, at and above a warp, nullptr outputs, bitwise run-to-run determinism, a
 // label out of range reported as ser::Error naming the row and label (and the context still usable

@@ -81,7 +81,7 @@ simt_planted_bug(sdpa_shuffle_offset VARIANT plain FILE kernels/sdpa/kernels.cuh
   FILTER NnAttentionCuda.SdpaForwardMatchesCpuTwin SCHEDULE random:7 EXPECT "nmse\\(gpu, cpu\\)")
 
 # A lane that leaves before a warp reduction its mask names.
-simt_planted_bug(softmax_lane_exits VARIANT plain FILE kernels/softmax_xent.cu TU kernels/softmax_xent.cu
+simt_planted_bug(softmax_lane_exits VARIANT plain FILE kernels/softmax_xent/cuda.cu TU kernels/softmax_xent/cuda.cu
   FIND "  ws = warp_sum_down(ws)\\s" REPLACE "  if (lane == 3) return\\s ws = warp_sum_down(ws)\\s"
   FILTER SoftmaxXentCuda.MatchesCpuTwin SCHEDULE forward
   EXPECT "__shfl_down_sync by thread [^\n]* with mask 0xffffffff: lane 3 exited")
@@ -99,10 +99,10 @@ simt_planted_bug(sdpa_misaligned_float4 VARIANT asan FILE kernels/sdpa/kernels.c
 
 # The broadcast barrier removed: in the forward order thread 0 writes before the others read, so the
 # numbers come out right; ThreadSanitizer still reports the race.
-simt_planted_bug(softmax_broadcast_race VARIANT tsan FILE kernels/softmax_xent.cu TU kernels/softmax_xent.cu
+simt_planted_bug(softmax_broadcast_race VARIANT tsan FILE kernels/softmax_xent/cuda.cu TU kernels/softmax_xent/cuda.cu
   FIND "  __syncthreads()\\s\\n  const double den = wsum_s," REPLACE "\\n  const double den = wsum_s,"
   FILTER SoftmaxXentCuda.MatchesCpuTwin SCHEDULE forward EXPECT "ThreadSanitizer: data race")
 # ... and without the sanitizer, the reverse order shows it in the numbers.
-simt_planted_bug(softmax_broadcast_barrier_removed VARIANT plain FILE kernels/softmax_xent.cu TU kernels/softmax_xent.cu
+simt_planted_bug(softmax_broadcast_barrier_removed VARIANT plain FILE kernels/softmax_xent/cuda.cu TU kernels/softmax_xent/cuda.cu
   FIND "  __syncthreads()\\s\\n  const double den = wsum_s," REPLACE "\\n  const double den = wsum_s,"
   FILTER SoftmaxXentCuda.MatchesCpuTwin SCHEDULE reverse EXPECT "Failure")

@@ -1,5 +1,5 @@
-// src/nn/ops/softmax_xent_cpu.cpp — CPU twin of the softmax cross-entropy fused with its gradient
-// (ser/nn/loss.hpp), the oracle of kernels/softmax_xent.cu.
+// kernels/softmax_xent/cpu.cpp — CPU twin of the softmax cross-entropy fused with its gradient
+// (ser/nn/loss.hpp), the oracle of cuda.cu.
 //
 // Every row is computed in double whatever T is (stable log-sum-exp around the row maximum); T is
 // only the storage type of the inputs and outputs. Labels are checked before anything is written.
@@ -13,6 +13,7 @@
 
 #include "ser/error.hpp"
 #include "ser/nn/loss.hpp"
+#include "softmax_xent/shape.hpp"
 
 namespace ser::nn {
 

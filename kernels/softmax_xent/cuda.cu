@@ -1,5 +1,5 @@
-// kernels/softmax_xent.cu — softmax cross-entropy fused with its gradient, one kernel. See
-// softmax_xent.cuh; the CPU twin is src/nn/ops/softmax_xent_cpu.cpp.
+// kernels/softmax_xent/cuda.cu — softmax cross-entropy fused with its gradient, one kernel. See
+// launch.hpp; the CPU twin is cpu.cpp.
 //
 // Design: a single block of kThreads does the whole batch (the loss is a few hundred rows of a few
 // classes; one block makes the batch sum deterministic without a second kernel or a workspace).
@@ -22,7 +22,7 @@
 
 #include "cuda_check.cuh"
 #include "ser/error.hpp"
-#include "softmax_xent.cuh"
+#include "softmax_xent/launch.hpp"
 #include "warp_reduce.cuh"
 
 namespace ser::cuda {
@@ -204,9 +204,10 @@ class StreamAlloc {
 
 }  // namespace
 
-double launch_softmax_xent(int n, int k, const float* logits, const std::int32_t* labels, const float* class_weights,
-                           float* dlogits, float* probs, float label_smoothing, const std::int32_t* mix_labels,
-                           float mix_lambda, cudaStream_t stream) {
+double launch_softmax_xent(const nn::ExecContext& ctx, int n, int k, const float* logits, const std::int32_t* labels,
+                           const float* class_weights, float* dlogits, float* probs, float label_smoothing,
+                           const std::int32_t* mix_labels, float mix_lambda) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (n == 0) return 0.0;
   StreamAlloc slot(sizeof(XentResult), stream);
   auto* d_result = static_cast<XentResult*>(slot.get());
