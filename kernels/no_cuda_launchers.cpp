@@ -11,6 +11,7 @@
 #include "maxpool2d/launch.hpp"
 #include "sdpa/launch.hpp"
 #include "softmax_xent/launch.hpp"
+#include "temporal_pool/launch.hpp"
 #include "ser/error.hpp"
 
 namespace ser::cuda {
@@ -65,6 +66,21 @@ void launch_sdpa_backward(const nn::ExecContext&, const nn::SdpaShape&, const fl
 double launch_softmax_xent(const nn::ExecContext&, int, int, const float*, const std::int32_t*, const float*, float*,
                            float*, float, const std::int32_t*, float) {
   no_cuda("softmax_xent");
+}
+
+void launch_mean_pool_forward(const nn::ExecContext&, int, int, int, const float*, const int*, float*) {
+  no_cuda("mean_pool_forward");
+}
+void launch_mean_pool_backward(const nn::ExecContext&, int, int, int, const float*, const int*, float*) {
+  no_cuda("mean_pool_backward");
+}
+void launch_attn_pool_forward(const nn::ExecContext&, int, int, int, const float*, const float*, const float*,
+                              const int*, float*, float*) {
+  no_cuda("attn_pool_forward");
+}
+void launch_attn_pool_backward(const nn::ExecContext&, int, int, int, const float*, const float*, const float*,
+                               const float*, const int*, float*, float*, float*) {
+  no_cuda("attn_pool_backward");
 }
 
 void launch_batchnorm_forward_train(const nn::ExecContext&, const nn::BatchNormShape&, const float*, const int*,

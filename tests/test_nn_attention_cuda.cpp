@@ -1,5 +1,5 @@
-// The CUDA attention and temporal-pooling kernels (kernels/sdpa/cuda.cu, kernels/temporal_pool.cu) against
-// their CPU twins (kernels/sdpa/cpu.cpp, src/nn/ops/temporal_pool_cpu.cpp), through the dispatch functions
+// The CUDA attention and temporal-pooling kernels (kernels/sdpa/cuda.cu, kernels/temporal_pool/cuda.cu) against
+// their CPU twins (kernels/sdpa/cpu.cpp, kernels/temporal_pool/cpu.cpp), through the dispatch functions
 // with a Device::cuda context: odd sizes (T = 1, 7, 33, 130, 257; head_dim 5, 16, 24, 33, 64, 128;
 // heads 1, 3, 4), key-padding masks with several lengths per batch (0 and 1 included), large logits,
 // outputs poisoned with NaN before every launch, and determinism (two runs bit-identical). Skips

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "nn/ops/sequence_shape.hpp"
+#include "sequence_shape.hpp"
 #include "nn/ops/dispatch.hpp"
 #include "ser/error.hpp"
 

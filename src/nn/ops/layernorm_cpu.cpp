@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "nn/ops/sequence_shape.hpp"
+#include "sequence_shape.hpp"
 #include "ser/nn/layernorm.hpp"
 
 namespace ser::nn {

@@ -1,5 +1,5 @@
-// src/nn/ops/temporal_pool_cpu.cpp — CPU twins of pooling over time (ser/nn/attention.hpp): masked
-// mean pooling and attention pooling, the oracles of kernels/temporal_pool.cu.
+// kernels/temporal_pool/cpu.cpp — CPU twins of pooling over time (ser/nn/attention.hpp): masked
+// mean pooling and attention pooling, the oracles of cuda.cu.
 //
 // Attention pooling, per sequence n with L valid steps (s, alpha, g, ds are (L)):
 //   forward   s_t = w · x_t + b,  alpha = softmax(s) (maximum subtracted),  y = Σ_t alpha_t x_t
@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "nn/ops/sequence_shape.hpp"
+#include "sequence_shape.hpp"
 #include "ser/nn/attention.hpp"
 
 namespace ser::nn {

@@ -1,5 +1,6 @@
-// src/nn/ops/sequence_shape.hpp — the argument check shared by the ops over (N, T, D) sequences
-// (temporal pooling, layer norm: twins and dispatch), and the length rule they mask with.
+// kernels/sequence_shape.hpp — the argument check shared by the ops over (N, T, D) sequences
+// (temporal pooling, layer norm: twins and dispatch). The length rule they mask with is
+// ser::nn::valid_length (ser/host_device.hpp).
 #pragma once
 #include <string>
 

@@ -1,13 +1,13 @@
-// kernels/temporal_pool.cu — launchers of masked mean pooling and attention pooling over time
-// (device code and design notes in temporal_pool_kernels.cuh).
+// kernels/temporal_pool/cuda.cu — launchers of masked mean pooling and attention pooling over time
+// (device code and design notes in kernels.cuh).
 #include <algorithm>
 #include <cstdint>
 #include <string>
 
 #include "cuda_check.cuh"
 #include "ser/error.hpp"
-#include "temporal_pool.cuh"
-#include "temporal_pool_kernels.cuh"
+#include "temporal_pool/kernels.cuh"
+#include "temporal_pool/launch.hpp"
 
 namespace ser::cuda {
 namespace {
@@ -32,16 +32,18 @@ dim3 sum_grid(int n, int d) { return dim3(static_cast<unsigned>(n), static_cast<
 
 }  // namespace
 
-void launch_mean_pool_forward(int n, int t, int d, const float* x, const int* lengths, float* y,
-                              cudaStream_t stream) {
+void launch_mean_pool_forward(const nn::ExecContext& ctx, int n, int t, int d, const float* x, const int* lengths,
+                              float* y) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   check_dims(n, t, d, "mean_pool_forward");
   if (n == 0) return;
   temporal_weighted_sum_kernel<true><<<sum_grid(n, d), dim3(kSumX, kSumY), 0, stream>>>(t, d, x, lengths, nullptr, y);
   SER_CUDA_CHECK_LAUNCH("temporal_weighted_sum_kernel");
 }
 
-void launch_mean_pool_backward(int n, int t, int d, const float* dy, const int* lengths, float* dx,
-                               cudaStream_t stream) {
+void launch_mean_pool_backward(const nn::ExecContext& ctx, int n, int t, int d, const float* dy, const int* lengths,
+                               float* dx) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   check_dims(n, t, d, "mean_pool_backward");
   if (n == 0) return;
   const std::int64_t count = static_cast<std::int64_t>(n) * t * d;
@@ -50,8 +52,9 @@ void launch_mean_pool_backward(int n, int t, int d, const float* dy, const int* 
   SER_CUDA_CHECK_LAUNCH("mean_pool_bwd_kernel");
 }
 
-void launch_attn_pool_forward(int n, int t, int d, const float* x, const float* w, const float* b,
-                              const int* lengths, float* y, float* alpha, cudaStream_t stream) {
+void launch_attn_pool_forward(const nn::ExecContext& ctx, int n, int t, int d, const float* x, const float* w,
+                              const float* b, const int* lengths, float* y, float* alpha) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   check_dims(n, t, d, "attn_pool_forward");
   if (n == 0) return;
   attn_pool_score_kernel<<<row_blocks(n, t), kRowThreads, 0, stream>>>(n, t, d, x, w, b, lengths, alpha);
@@ -62,9 +65,10 @@ void launch_attn_pool_forward(int n, int t, int d, const float* x, const float* 
   SER_CUDA_CHECK_LAUNCH("temporal_weighted_sum_kernel");
 }
 
-void launch_attn_pool_backward(int n, int t, int d, const float* x, const float* w, const float* alpha,
-                               const float* dy, const int* lengths, float* dx, float* dw, float* db,
-                               cudaStream_t stream) {
+void launch_attn_pool_backward(const nn::ExecContext& ctx, int n, int t, int d, const float* x, const float* w,
+                               const float* alpha, const float* dy, const int* lengths, float* dx, float* dw,
+                               float* db) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   check_dims(n, t, d, "attn_pool_backward");
   if (n == 0) return;
   attn_pool_bwd_score_kernel<<<static_cast<unsigned>(n), kRowThreads, 0, stream>>>(t, d, x, alpha, dy, lengths, dx);

@@ -1,6 +1,6 @@
-// kernels/temporal_pool_kernels.cuh — device code of pooling over time (included by
-// temporal_pool.cu): masked mean pooling and attention pooling over x (N, T, D), lengths (N) on the
-// device (nullptr = all T; clamped to [0, T]).
+// kernels/temporal_pool/kernels.cuh — device code of pooling over time (included by cuda.cu): masked
+// mean pooling and attention pooling over x (N, T, D), lengths (N) on the device (nullptr = all T;
+// clamped to [0, T]).
 //
 //   temporal_weighted_sum_kernel<kMean>  y (N, D) = Σ_{t < len} a_t x_t, a_t = 1 (then / len) or alpha
 //   attn_pool_score_kernel               alpha (N, T) <- scores w · x_t + b (0 at t >= len)
