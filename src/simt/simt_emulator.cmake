@@ -136,7 +136,7 @@ function(simt_variant name)
     target_compile_options(${t} PRIVATE ${SER_CXX_WARNINGS})
   endforeach()
   target_include_directories(${kernels} BEFORE PRIVATE ${SIMT_REWRITTEN})
-  # Plain host-device headers of kernels/ (adam_math.hpp) need no rewriting and are read from there.
+  # Plain host-device headers of kernels/ (optim/adam_math.hpp) need no rewriting and are read from there.
   target_include_directories(${kernels} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
   simt_kernel_flags(${kernels} ${name})
   set(link_flags "")

@@ -1,8 +1,8 @@
-// kernels/optim.cu — the optimizer's elementwise kernels over the flat parameter buffer. See
-// optim.cuh; the CPU twins are src/nn/ops/optim_cpu.cpp.
+// kernels/optim/cuda.cu — the optimizer's elementwise kernels over the flat parameter buffer. See
+// launch.hpp; the CPU twins are cpu.cpp.
 //
 // adam_update_kernel: grid-stride, float4 over params/grads/m/v when all four are 16-byte aligned
-// (mask bytes read one by one), the per-element arithmetic is adam::update (kernels/adam_math.hpp),
+// (mask bytes read one by one), the per-element arithmetic is adam::update (adam_math.hpp),
 // the CPU twin's function, with rounded intrinsics: bit-identical to the twin.
 //
 // sum of squares, deterministic two-stage reduction (no atomics):
@@ -18,8 +18,8 @@
 #include <string>
 
 #include "cuda_check.cuh"
-#include "adam_math.hpp"
-#include "optim.cuh"
+#include "optim/adam_math.hpp"
+#include "optim/launch.hpp"
 #include "ser/error.hpp"
 
 namespace ser::cuda {
@@ -152,8 +152,9 @@ __global__ void __launch_bounds__(kThreads) scale_kernel(std::int64_t count, flo
 
 }  // namespace
 
-void launch_adam_update(std::int64_t count, const nn::AdamStep& h, float* params, const float* grads, float* m,
-                        float* v, const std::uint8_t* decay_mask, cudaStream_t stream) {
+void launch_adam_update(const nn::ExecContext& ctx, std::int64_t count, const nn::AdamStep& h, float* params,
+                        const float* grads, float* m, float* v, const std::uint8_t* decay_mask) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   const nn::adam::Constants<float> k = nn::adam::constants<float>(h);  // validates h
   if (count <= 0) return;
   if (aligned16(params) && aligned16(grads) && aligned16(m) && aligned16(v))
@@ -169,7 +170,8 @@ std::size_t sum_squares_workspace_bytes(std::int64_t count) {
   return (static_cast<std::size_t>(sum_squares_blocks(count)) + 1) * sizeof(double);  // partials + result
 }
 
-double sum_squares_sync(std::int64_t count, const float* g, void* workspace, cudaStream_t stream) {
+double sum_squares_sync(const nn::ExecContext& ctx, std::int64_t count, const float* g, void* workspace) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (count <= 0) return 0.0;
   if (!workspace) throw Error("sum_squares: workspace is null (need sum_squares_workspace_bytes(count) bytes)");
   if (reinterpret_cast<std::uintptr_t>(workspace) % alignof(double) != 0)
@@ -188,16 +190,18 @@ double sum_squares_sync(std::int64_t count, const float* g, void* workspace, cud
   return host;
 }
 
-void launch_scale(std::int64_t count, float factor, float* g, cudaStream_t stream) {
+void launch_scale(const nn::ExecContext& ctx, std::int64_t count, float factor, float* g) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (count <= 0) return;
   if (aligned16(g)) scale_kernel<true><<<grid_for(count / 4 + count % 4), kThreads, 0, stream>>>(count, factor, g);
   else scale_kernel<false><<<grid_for(count), kThreads, 0, stream>>>(count, factor, g);
   SER_CUDA_CHECK_LAUNCH("scale_kernel");
 }
 
-void launch_zero(std::int64_t count, float* x, cudaStream_t stream) {
+void launch_zero(const nn::ExecContext& ctx, std::int64_t count, float* x) {
   if (count <= 0) return;
-  SER_CUDA_CHECK(cudaMemsetAsync(x, 0, static_cast<std::size_t>(count) * sizeof(float), stream));
+  SER_CUDA_CHECK(cudaMemsetAsync(x, 0, static_cast<std::size_t>(count) * sizeof(float),
+                                 static_cast<cudaStream_t>(ctx.stream)));
 }
 
 }  // namespace ser::cuda

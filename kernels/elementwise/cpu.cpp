@@ -1,11 +1,11 @@
-// CPU twins of ReLU, dropout, time masking, residual add and gradient accumulation
-// (ser/nn/elementwise.hpp). They are the oracles of kernels/elementwise.cu and compute every element
+// kernels/elementwise/cpu.cpp — CPU twins of ReLU, dropout, time masking, residual add and gradient
+// accumulation (ser/nn/elementwise.hpp). They are the oracles of cuda.cu and compute every element
 // with the same float operations in the same order, so float results match the GPU bit for bit.
 #include <algorithm>
 #include <cstdint>
-#include <string>
 
-#include "ser/error.hpp"
+#include "elementwise/shape.hpp"
+#include "ser/host_device.hpp"
 #include "ser/nn/counter_rng.hpp"
 #include "ser/nn/elementwise.hpp"
 
@@ -28,10 +28,6 @@ void relu_backward_cpu(std::int64_t count, const T* y, const T* dy, T* dx) {
 }
 
 namespace {
-
-void check_dropout_p(float p) {
-  if (!(p >= 0.0f && p <= 1.0f)) throw Error("dropout: p must be in [0, 1], found " + std::to_string(p));
-}
 
 // Keep element i with scale s = 1 / (1 - p), else 0. s is a float computed as 1.0f / (1.0f - p) for
 // both T, exactly as the GPU computes it; at p = 1 nothing is kept and s is never used.
@@ -58,13 +54,13 @@ void dropout_apply(std::int64_t count, float p, std::uint64_t seed, std::uint64_
 
 template <typename T>
 void dropout_forward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* x, T* y, std::uint64_t first) {
-  check_dropout_p(p);
+  dropout_check_p("dropout_forward_cpu", p);
   dropout_apply(count, p, seed, first, x, y);
 }
 
 template <typename T>
 void dropout_backward_cpu(std::int64_t count, float p, std::uint64_t seed, const T* dy, T* dx, std::uint64_t first) {
-  check_dropout_p(p);
+  dropout_check_p("dropout_backward_cpu", p);
   dropout_apply(count, p, seed, first, dy, dx);  // the same mask and scale, recomputed from (seed, i)
 }
 
@@ -73,7 +69,7 @@ void time_mask_cpu(int n, int c, int t, int f, const int* lengths, T* x) {
   if (!lengths) return;
   const std::int64_t plane = static_cast<std::int64_t>(t) * f;  // one (T, F) plane
   for (int in = 0; in < n; ++in) {
-    const int len = std::clamp(lengths[in], 0, t);
+    const int len = valid_length(lengths, in, t);
     for (int ic = 0; ic < c; ++ic) {
       T* p = x + (static_cast<std::int64_t>(in) * c + ic) * plane;  // (T, F)
       std::fill(p + static_cast<std::int64_t>(len) * f, p + plane, T(0));

@@ -1,7 +1,8 @@
-// src/nn/ops/deltas_cpu.cpp — CPU twin of the time deltas (ser/nn/deltas.hpp).
+// kernels/deltas/cpu.cpp — CPU twin of the time deltas (ser/nn/deltas.hpp), the oracle of cuda.cu.
 #include <algorithm>
 #include <cstdint>
 
+#include "ser/host_device.hpp"
 #include "ser/nn/deltas.hpp"
 
 namespace ser::nn {
@@ -31,7 +32,7 @@ void time_deltas_cpu(int n, int t, int f, int order, const int* lengths, const T
   const std::int64_t plane = static_cast<std::int64_t>(t) * f;  // one (T, F) plane
   const int c = 1 + order;
   for (int i = 0; i < n; ++i) {
-    const int len = lengths ? std::clamp(lengths[i], 0, t) : t;
+    const int len = valid_length(lengths, i, t);
     const T* xi = x + i * plane;   // (T, F)
     T* yi = y + i * c * plane;     // (1 + order, T, F)
     std::copy(xi, xi + static_cast<std::int64_t>(len) * f, yi);

@@ -1,16 +1,13 @@
-// src/nn/ops/layernorm.cpp — dispatch of the masked layer norm (ser/nn/layernorm.hpp): the CPU twin
-// (layernorm_cpu.cpp) or the CUDA kernels (kernels/layernorm.cu) by ctx.device.
-#include "ser/nn/layernorm.hpp"
-
+// kernels/layernorm/dispatch.cpp — dispatch of the masked layer norm (ser/nn/layernorm.hpp): the CPU
+// twin (cpu.cpp) or the CUDA kernels (launch.hpp, cuda.cu) by ctx.device. The shape is checked here
+// once.
 #include <string>
 
+#include "layernorm/launch.hpp"
 #include "sequence_shape.hpp"
-#include "nn/ops/dispatch.hpp"
 #include "ser/error.hpp"
-
-#ifdef SER_WITH_CUDA
-#include "layernorm.cuh"
-#endif
+#include "ser/nn/layernorm.hpp"
+#include "ser/nn/op_timer.hpp"
 
 namespace ser::nn {
 
@@ -20,11 +17,7 @@ void layer_norm_forward(const ExecContext& ctx, int n, int t, int d, float eps, 
   pool_check_shape(n, t, d, "layer_norm_forward");
   if (!(eps > 0)) throw Error("layer_norm_forward: eps must be positive, found " + std::to_string(eps));
   if (ctx.device == Device::cpu) return layer_norm_forward_cpu<float>(n, t, d, eps, x, gamma, beta, lengths, y, mean, rstd);
-#ifdef SER_WITH_CUDA
-  cuda::launch_layer_norm_forward(n, t, d, eps, x, gamma, beta, lengths, y, mean, rstd, stream_of(ctx));
-#else
-  no_cuda("layer_norm_forward");
-#endif
+  cuda::launch_layer_norm_forward(ctx, n, t, d, eps, x, gamma, beta, lengths, y, mean, rstd);
 }
 
 void layer_norm_backward(const ExecContext& ctx, int n, int t, int d, const float* x, const float* gamma,
@@ -34,11 +27,7 @@ void layer_norm_backward(const ExecContext& ctx, int n, int t, int d, const floa
   pool_check_shape(n, t, d, "layer_norm_backward");
   if (ctx.device == Device::cpu)
     return layer_norm_backward_cpu<float>(n, t, d, x, gamma, mean, rstd, dy, lengths, dx, dgamma, dbeta);
-#ifdef SER_WITH_CUDA
-  cuda::launch_layer_norm_backward(n, t, d, x, gamma, mean, rstd, dy, lengths, dx, dgamma, dbeta, stream_of(ctx));
-#else
-  no_cuda("layer_norm_backward");
-#endif
+  cuda::launch_layer_norm_backward(ctx, n, t, d, x, gamma, mean, rstd, dy, lengths, dx, dgamma, dbeta);
 }
 
 }  // namespace ser::nn

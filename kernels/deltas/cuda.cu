@@ -1,5 +1,5 @@
-// kernels/deltas.cu — Δ and ΔΔ of the input log-mel along time (see deltas.cuh and
-// ser/nn/deltas.hpp); the CPU twin is src/nn/ops/deltas_cpu.cpp.
+// kernels/deltas/cuda.cu — Δ and ΔΔ of the input log-mel along time (see launch.hpp and
+// ser/nn/deltas.hpp); the CPU twin is cpu.cpp.
 //
 // Design: memory-bound, one thread per output element of a (T, F) plane, grid-stride over all N
 // planes. Channel k (k >= 1) reads channel k - 1 of the output, so ΔΔ is a second launch after Δ
@@ -10,7 +10,8 @@
 #include <cstdint>
 
 #include "cuda_check.cuh"
-#include "deltas.cuh"
+#include "deltas/launch.hpp"
+#include "ser/host_device.hpp"
 
 namespace ser::cuda {
 
@@ -31,7 +32,7 @@ delta_kernel(int n, int t, int f, int c, int k, bool copy_x, const int* __restri
     const int i = static_cast<int>(e / plane);
     const std::int64_t within = e - i * plane;
     const int r = static_cast<int>(within / f), j = static_cast<int>(within - static_cast<std::int64_t>(r) * f);
-    const int len = lengths ? min(max(lengths[i], 0), t) : t;
+    const int len = nn::valid_length(lengths, i, t);
     float* yi = y + static_cast<std::int64_t>(i) * c * plane;  // (C, T, F)
     const float* src = copy_x ? x + i * plane : yi + (k - 1) * plane;
     if (copy_x) yi[within] = r < len ? src[within] : 0.f;
@@ -49,8 +50,9 @@ delta_kernel(int n, int t, int f, int c, int k, bool copy_x, const int* __restri
 
 }  // namespace
 
-void launch_time_deltas(int n, int t, int f, int order, const int* lengths, const float* x, float* y,
-                        cudaStream_t stream) {
+void launch_time_deltas(const nn::ExecContext& ctx, int n, int t, int f, int order, const int* lengths,
+                        const float* x, float* y) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (n <= 0 || t <= 0 || f <= 0) return;
   const std::int64_t total = static_cast<std::int64_t>(n) * t * f;
   const auto blocks = static_cast<unsigned>(std::clamp<std::int64_t>((total + kThreads - 1) / kThreads, 1, kMaxBlocks));

@@ -1,5 +1,5 @@
-// src/nn/ops/layernorm_cpu.cpp — CPU twin of the masked layer norm over token features
-// (ser/nn/layernorm.hpp), the oracle of kernels/layernorm.cu. The float twin sums in double; the
+// kernels/layernorm/cpu.cpp — CPU twin of the masked layer norm over token features
+// (ser/nn/layernorm.hpp), the oracle of cuda.cu. The float twin sums in double; the
 // parameter gradients are summed over rows in row order.
 #include <cmath>
 #include <cstddef>

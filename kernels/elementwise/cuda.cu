@@ -1,5 +1,5 @@
-// kernels/elementwise.cu — ReLU, dropout, time masking, residual add and gradient accumulation.
-// See elementwise.cuh; the CPU twins are src/nn/ops/elementwise_cpu.cpp.
+// kernels/elementwise/cuda.cu — ReLU, dropout, time masking, residual add and gradient
+// accumulation. See launch.hpp; the CPU twins are cpu.cpp.
 //
 // Design: memory-bound streaming kernels, one grid-stride loop each (kThreads per block, at most
 // kMaxBlocks blocks, so one launch covers any count). When every pointer is 16-byte aligned the loop
@@ -11,7 +11,8 @@
 #include <cstdint>
 
 #include "cuda_check.cuh"
-#include "elementwise.cuh"
+#include "elementwise/launch.hpp"
+#include "ser/host_device.hpp"
 #include "ser/nn/counter_rng.hpp"
 
 namespace ser::cuda {
@@ -92,7 +93,7 @@ time_mask_kernel(int n, int c, int t, int f, const int* __restrict__ lengths, fl
   const std::int64_t planes = static_cast<std::int64_t>(n) * c;
   const std::int64_t plane = static_cast<std::int64_t>(t) * f;
   for (std::int64_t p = blockIdx.x; p < planes; p += gridDim.x) {
-    const int len = min(max(lengths[p / c], 0), t);
+    const int len = nn::valid_length(lengths, static_cast<int>(p / c), t);
     float* row = x + p * plane;  // (T, F)
     for (std::int64_t j = static_cast<std::int64_t>(len) * f + threadIdx.x; j < plane; j += kThreads) row[j] = 0.f;
   }
@@ -109,18 +110,22 @@ void launch_map(std::int64_t count, bool vec, Vec vec_kernel, Scalar scalar_kern
 
 }  // namespace
 
-void launch_relu_forward(std::int64_t count, const float* x, float* y, cudaStream_t stream) {
+void launch_relu_forward(const nn::ExecContext& ctx, std::int64_t count, const float* x, float* y) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (count <= 0) return;
   launch_map(count, aligned16(x) && aligned16(y), relu_forward_kernel<true>, relu_forward_kernel<false>, stream, x, y);
 }
 
-void launch_relu_backward(std::int64_t count, const float* y, const float* dy, float* dx, cudaStream_t stream) {
+void launch_relu_backward(const nn::ExecContext& ctx, std::int64_t count, const float* y, const float* dy, float* dx) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (count <= 0) return;
   launch_map(count, aligned16(y) && aligned16(dy) && aligned16(dx), relu_backward_kernel<true>,
              relu_backward_kernel<false>, stream, y, dy, dx);
 }
 
-void launch_dropout(std::int64_t count, float p, std::uint64_t seed, const float* in, float* out, cudaStream_t stream) {
+void launch_dropout(const nn::ExecContext& ctx, std::int64_t count, float p, std::uint64_t seed, const float* in,
+                    float* out) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (count <= 0) return;
   if (p == 0.0f) {  // a copy (nothing to do in place)
     if (in != out)
@@ -133,19 +138,22 @@ void launch_dropout(std::int64_t count, float p, std::uint64_t seed, const float
              seed, in, out);
 }
 
-void launch_time_mask(int n, int c, int t, int f, const int* lengths, float* x, cudaStream_t stream) {
+void launch_time_mask(const nn::ExecContext& ctx, int n, int c, int t, int f, const int* lengths, float* x) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (!lengths || n <= 0 || c <= 0 || t <= 0 || f <= 0) return;
   const std::int64_t planes = static_cast<std::int64_t>(n) * c;
   time_mask_kernel<<<static_cast<unsigned>(std::min(planes, kMaxBlocks)), kThreads, 0, stream>>>(n, c, t, f, lengths, x);
   SER_CUDA_CHECK_LAUNCH("time_mask_kernel");
 }
 
-void launch_add(std::int64_t count, const float* a, const float* b, float* y, cudaStream_t stream) {
+void launch_add(const nn::ExecContext& ctx, std::int64_t count, const float* a, const float* b, float* y) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (count <= 0) return;
   launch_map(count, aligned16(a) && aligned16(b) && aligned16(y), add_kernel<true>, add_kernel<false>, stream, a, b, y);
 }
 
-void launch_accumulate(std::int64_t count, const float* x, float* y, cudaStream_t stream) {
+void launch_accumulate(const nn::ExecContext& ctx, std::int64_t count, const float* x, float* y) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (count <= 0) return;
   launch_map(count, aligned16(x) && aligned16(y), accumulate_kernel<true>, accumulate_kernel<false>, stream, x, y);
 }

@@ -1,5 +1,5 @@
-// kernels/layout.cu — (N, C, T, F) <-> (N, T, C*F) and feature concatenation. See layout.cuh; the
-// CPU twins are src/nn/ops/layout_cpu.cpp. Pure copies: the results equal the twins bit for bit.
+// kernels/layout/cuda.cu — (N, C, T, F) <-> (N, T, C*F) and feature concatenation. See launch.hpp;
+// the CPU twins are cpu.cpp. Pure copies: the results equal the twins bit for bit.
 //
 // permute_ct_kernel (both directions): per batch item the op swaps the C and T axes of a (C, T, F)
 // block whose F floats stay contiguous. A thread block stages one tile of tc channels x tt time
@@ -14,7 +14,7 @@
 #include <cstdint>
 
 #include "cuda_check.cuh"
-#include "layout.cuh"
+#include "layout/launch.hpp"
 
 namespace ser::cuda {
 
@@ -133,22 +133,25 @@ concat_backward_kernel(int n, int da, int db, const float* __restrict__ dy, floa
 
 }  // namespace
 
-void launch_map_to_tokens(int n, int c, int t, int f, const float* map, float* tokens, cudaStream_t stream) {
-  launch_permute<true>(n, c, t, f, map, tokens, stream);
+void launch_map_to_tokens(const nn::ExecContext& ctx, int n, int c, int t, int f, const float* map, float* tokens) {
+  launch_permute<true>(n, c, t, f, map, tokens, static_cast<cudaStream_t>(ctx.stream));
 }
 
-void launch_tokens_to_map(int n, int c, int t, int f, const float* tokens, float* map, cudaStream_t stream) {
-  launch_permute<false>(n, c, t, f, tokens, map, stream);
+void launch_tokens_to_map(const nn::ExecContext& ctx, int n, int c, int t, int f, const float* tokens, float* map) {
+  launch_permute<false>(n, c, t, f, tokens, map, static_cast<cudaStream_t>(ctx.stream));
 }
 
-void launch_concat(int n, int da, int db, const float* a, const float* b, float* y, cudaStream_t stream) {
+void launch_concat(const nn::ExecContext& ctx, int n, int da, int db, const float* a, const float* b, float* y) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   const std::int64_t total = static_cast<std::int64_t>(n) * (static_cast<std::int64_t>(da) + db);
   if (n <= 0 || da < 0 || db < 0 || total == 0) return;
   concat_kernel<<<grid_for(total), kThreads, 0, stream>>>(n, da, db, a, b, y);
   SER_CUDA_CHECK_LAUNCH("concat_kernel");
 }
 
-void launch_concat_backward(int n, int da, int db, const float* dy, float* d_a, float* d_b, cudaStream_t stream) {
+void launch_concat_backward(const nn::ExecContext& ctx, int n, int da, int db, const float* dy, float* d_a,
+                            float* d_b) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   const std::int64_t total = static_cast<std::int64_t>(n) * (static_cast<std::int64_t>(da) + db);
   if (n <= 0 || da < 0 || db < 0 || total == 0 || (!d_a && !d_b)) return;
   concat_backward_kernel<<<grid_for(total), kThreads, 0, stream>>>(n, da, db, dy, d_a, d_b);

@@ -1,5 +1,5 @@
-// kernels/layernorm.cu — the masked layer norm over token features (see layernorm.cuh and
-// ser/nn/layernorm.hpp); the CPU twin is src/nn/ops/layernorm_cpu.cpp.
+// kernels/layernorm/cuda.cu — the masked layer norm over token features (see launch.hpp and
+// ser/nn/layernorm.hpp); the CPU twin is cpu.cpp.
 //
 //   layer_norm_fwd_kernel     one warp per (n, t) row: mean, then the centred sum of squares
 //                             (two passes over the row, as the twin), then y; masked rows write 0
@@ -12,11 +12,10 @@
 // results are bitwise reproducible; no atomics. The twin sums in double, so the two agree to
 // float rounding, not bit for bit.
 #include <cstdint>
-#include <string>
 
 #include "cuda_check.cuh"
-#include "layernorm.cuh"
-#include "ser/error.hpp"
+#include "layernorm/launch.hpp"
+#include "ser/host_device.hpp"
 #include "warp_reduce.cuh"
 
 namespace ser::cuda {
@@ -28,7 +27,7 @@ constexpr int kColumns = 32, kRowPartials = 8;
 // Whether row r = n * T + t of (N, T) is inside its utterance.
 __device__ __forceinline__ bool row_valid(const int* lengths, std::int64_t r, int t) {
   const int n = static_cast<int>(r / t), s = static_cast<int>(r - static_cast<std::int64_t>(n) * t);
-  return s < (lengths ? min(max(lengths[n], 0), t) : t);
+  return s < nn::valid_length(lengths, n, t);
 }
 
 __global__ void __launch_bounds__(kRowThreads)
@@ -123,22 +122,16 @@ layer_norm_bwd_param_kernel(std::int64_t rows, int t, int d, const float* __rest
   }
 }
 
-void check_dims(int n, int t, int d, const char* who) {
-  if (n < 0 || t < 1 || d < 1)
-    throw Error(std::string(who) + ": bad layer-norm shape (N " + std::to_string(n) + ", T " + std::to_string(t) +
-                ", D " + std::to_string(d) + ")");
-}
-
 unsigned row_blocks(std::int64_t rows) {
   return static_cast<unsigned>((rows + kRowThreads / 32 - 1) / (kRowThreads / 32));
 }
 
 }  // namespace
 
-void launch_layer_norm_forward(int n, int t, int d, float eps, const float* x, const float* gamma,
-                               const float* beta, const int* lengths, float* y, float* mean, float* rstd,
-                               cudaStream_t stream) {
-  check_dims(n, t, d, "layer_norm_forward");
+void launch_layer_norm_forward(const nn::ExecContext& ctx, int n, int t, int d, float eps, const float* x,
+                               const float* gamma, const float* beta, const int* lengths, float* y, float* mean,
+                               float* rstd) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (n == 0) return;
   const std::int64_t rows = static_cast<std::int64_t>(n) * t;
   layer_norm_fwd_kernel<<<row_blocks(rows), kRowThreads, 0, stream>>>(rows, t, d, eps, x, gamma, beta, lengths, y,
@@ -146,10 +139,10 @@ void launch_layer_norm_forward(int n, int t, int d, float eps, const float* x, c
   SER_CUDA_CHECK_LAUNCH("layer_norm_fwd_kernel");
 }
 
-void launch_layer_norm_backward(int n, int t, int d, const float* x, const float* gamma, const float* mean,
-                                const float* rstd, const float* dy, const int* lengths, float* dx,
-                                float* dgamma, float* dbeta, cudaStream_t stream) {
-  check_dims(n, t, d, "layer_norm_backward");
+void launch_layer_norm_backward(const nn::ExecContext& ctx, int n, int t, int d, const float* x, const float* gamma,
+                                const float* mean, const float* rstd, const float* dy, const int* lengths, float* dx,
+                                float* dgamma, float* dbeta) {
+  const auto stream = static_cast<cudaStream_t>(ctx.stream);
   if (n == 0) return;
   const std::int64_t rows = static_cast<std::int64_t>(n) * t;
   layer_norm_bwd_param_kernel<<<static_cast<unsigned>((d + kColumns - 1) / kColumns), dim3(kColumns, kRowPartials),

@@ -1,5 +1,6 @@
-// CPU twins of the layout changes (N, C, T, F) <-> (N, T, C*F) and of feature concatenation
-// (ser/nn/elementwise.hpp). Pure copies: the GPU must match them bit for bit.
+// kernels/layout/cpu.cpp — CPU twins of the layout changes (N, C, T, F) <-> (N, T, C*F) and of
+// feature concatenation (ser/nn/elementwise.hpp), the oracles of cuda.cu. Pure copies: the GPU must
+// match them bit for bit.
 #include <algorithm>
 #include <cstdint>
 

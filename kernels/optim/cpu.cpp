@@ -1,8 +1,9 @@
-// CPU twins of the optimizer ops (ser/nn/optim_ops.hpp): Adam/AdamW update (adam_math.hpp, shared
-// with the kernel), sum of squares in double, gradient scaling.
+// kernels/optim/cpu.cpp — CPU twins of the optimizer ops (ser/nn/optim_ops.hpp), the oracles of
+// cuda.cu: Adam/AdamW update (adam_math.hpp, shared with the kernel), sum of squares in double,
+// gradient scaling.
 #include <cstdint>
 
-#include "adam_math.hpp"
+#include "optim/adam_math.hpp"
 #include "ser/nn/optim_ops.hpp"
 
 namespace ser::nn {

@@ -1,7 +1,7 @@
-// kernels/adam_math.hpp — the Adam/AdamW element update shared by the CPU twin
-// (optim_cpu.cpp) and the CUDA kernel (kernels/optim.cu), so both run the same operations in the
-// same order. On the device every operation is an explicitly rounded intrinsic, which keeps nvcc from
-// contracting a*b + c into an FMA (the CPU build never contracts: ISO C++ mode, -ffp-contract=off);
+// kernels/optim/adam_math.hpp — the Adam/AdamW element update shared by the CPU twin (cpu.cpp)
+// and the CUDA kernel (cuda.cu), so both run the same operations in the same order. On the device
+// every operation is an explicitly rounded intrinsic, which keeps nvcc from contracting a*b + c into
+// an FMA (the CPU build never contracts: ISO C++ mode, -ffp-contract=off);
 // the float results then agree bit for bit.
 //
 // PyTorch's torch.optim.Adam / AdamW (single-tensor path), with step t:
